@@ -1,0 +1,213 @@
+import CSocket
+import Glibc
+import Synchronization
+import Foundation
+
+/// Receives datagrams from the media loop. Called on the loop thread only.
+protocol DatagramHandler: AnyObject {
+    /// `packet` is valid only during the call; the handler may modify it in place (decrypt).
+    func handleDatagram(_ packet: UnsafeMutableRawBufferPointer, from address: UDPAddress, socket: Int)
+    /// Periodic work: DTLS retransmissions, consent freshness, handshake deadlines.
+    func tick(now: ContinuousClock.Instant)
+}
+
+/// The media thread: one thread owns the UDP sockets and every transport on them, like a
+/// mediasoup worker. Nothing on the per-packet path takes a lock; other threads hand work to
+/// the loop with `execute`, which wakes it through an eventfd.
+public final class MediaLoop: @unchecked Sendable {
+    public struct Counters: Sendable {
+        public var datagramsReceived = 0
+        public var datagramsSent = 0
+        public var sendDropped = 0
+        public var truncated = 0
+    }
+
+    let sockets: [UDPSocket]
+    private let receiveSlab: DatagramSlab
+    private let sendSlabs: [DatagramSlab]
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private let pending = Mutex<[@Sendable () -> Void]>([])
+    private let running = Atomic<Bool>(false)
+    private let published = Mutex(Counters())
+    private var counters = Counters()
+    private let tickInterval: Duration
+    weak var handler: (any DatagramHandler)?
+    private let finished = Atomic<Bool>(false)
+
+    /// Maximum UDP payload we accept or send; anything larger is truncated by the kernel and dropped.
+    static let slotSize = 1600
+
+    init(sockets: [UDPSocket], batchSize: Int = 64, tickInterval: Duration = .milliseconds(20)) throws(UDPSocketError) {
+        self.sockets = sockets
+        self.tickInterval = tickInterval
+        receiveSlab = DatagramSlab(capacity: batchSize, slotSize: MediaLoop.slotSize)
+        sendSlabs = sockets.map { _ in DatagramSlab(capacity: batchSize, slotSize: MediaLoop.slotSize) }
+        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
+        guard epollFD >= 0, wakeFD >= 0 else { throw .create(errno: errno) }
+        for (index, socket) in sockets.enumerated() { register(fd: socket.fd, token: UInt64(index)) }
+        register(fd: wakeFD, token: UInt64.max)
+    }
+
+    deinit {
+        close(epollFD)
+        close(wakeFD)
+    }
+
+    private func register(fd: Int32, token: UInt64) {
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.u64 = token
+        _ = epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event)
+    }
+
+    /// Starts the loop on its own thread.
+    func start() {
+        guard !running.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let thread = Thread { [self] in self.run() }
+        thread.name = "switchboard-media"
+        thread.start()
+    }
+
+    /// Stops the loop and waits (bounded) for its thread to finish.
+    func stop() {
+        guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        wake()
+        for _ in 0..<200 where !finished.load(ordering: .acquiring) { usleep(5_000) }
+    }
+
+    /// Runs `work` on the loop thread, soon.
+    public func execute(_ work: @escaping @Sendable () -> Void) {
+        pending.withLock { $0.append(work) }
+        wake()
+    }
+
+    /// Runs `work` on the loop thread and waits for it (at most `timeout`); runs it inline when
+    /// already on the loop thread. For control operations whose effect the caller relies on
+    /// next (a transport must be routable before its SDP answer leaves).
+    public func executeAndWait(timeout: Duration = .seconds(2), _ work: @escaping @Sendable () -> Void) {
+        if isCurrent || !running.load(ordering: .acquiring) {
+            work()
+            return
+        }
+        let done = Atomic<Bool>(false)
+        execute {
+            work()
+            done.store(true, ordering: .releasing)
+        }
+        let end = ContinuousClock.now.advanced(by: timeout)
+        while !done.load(ordering: .acquiring) && ContinuousClock.now < end { usleep(200) }
+    }
+
+    /// Whether the caller runs on the media thread.
+    var isCurrent: Bool { loopThread.load(ordering: .acquiring) == UInt(bitPattern: Int(bitPattern: pthread_self())) }
+    private let loopThread = Atomic<UInt>(0)
+
+    /// Datagram counters as of the last loop iteration (readable from any thread).
+    public var snapshot: Counters { published.withLock { $0 } }
+
+    private func wake() {
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
+    }
+
+    private func run() {
+        loopThread.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
+        var events = [epoll_event](repeating: epoll_event(), count: 8)
+        var nextTick = ContinuousClock.now
+        while running.load(ordering: .relaxed) {
+            let n = events.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, 8, 10) }
+            if n > 0 {
+                for i in 0..<Int(n) {
+                    let token = events[i].data.u64
+                    if token == UInt64.max {
+                        var value: UInt64 = 0
+                        _ = read(wakeFD, &value, 8)
+                    } else {
+                        drainSocket(Int(token))
+                    }
+                }
+            }
+            runPending()
+            let now = ContinuousClock.now
+            if now >= nextTick {
+                handler?.tick(now: now)
+                nextTick = now.advanced(by: tickInterval)
+                let snapshot = counters
+                published.withLock { $0 = snapshot }
+            }
+            flush()
+        }
+        runPending()
+        flush()
+        finished.store(true, ordering: .releasing)
+    }
+
+    private func drainSocket(_ index: Int) {
+        let socket = sockets[index]
+        // Bounded so one busy socket cannot starve timers and commands.
+        for _ in 0..<16 {
+            let n = socket.receive(into: receiveSlab)
+            if n == 0 { return }
+            counters.datagramsReceived += n
+            for i in 0..<n {
+                if receiveSlab.truncated(i) { counters.truncated += 1; continue }
+                guard let address = receiveSlab.address(i) else { continue }
+                let slot = receiveSlab.slot(i)
+                let packet = UnsafeMutableRawBufferPointer(rebasing: slot[0..<receiveSlab.receivedLength(i)])
+                handler?.handleDatagram(packet, from: address, socket: index)
+            }
+            flush()
+            if n < receiveSlab.capacity { return }
+        }
+    }
+
+    private func runPending() {
+        let work = pending.withLock { queue -> [@Sendable () -> Void] in
+            if queue.isEmpty { return [] }
+            let taken = queue
+            queue.removeAll(keepingCapacity: true)
+            return taken
+        }
+        for item in work { item() }
+    }
+
+    // MARK: Sending (loop thread only)
+
+    /// Composes one datagram directly in the socket's send batch: `fill` gets a buffer with
+    /// `MediaLoop.slotSize` bytes and returns the length written (0 cancels).
+    func send(on socket: Int, to address: UDPAddress, _ fill: (UnsafeMutableRawBufferPointer) -> Int) {
+        let slab = sendSlabs[socket]
+        var slotIndex = slab.claimSendSlot(to: address)
+        if slotIndex == nil {
+            flush(socket)
+            slotIndex = slab.claimSendSlot(to: address)
+        }
+        guard let i = slotIndex else { return }
+        let length = fill(slab.slot(i))
+        if length > 0 { slab.commitSendSlot(i, length: min(length, slab.slotSize)) }
+    }
+
+    func send(on socket: Int, to address: UDPAddress, bytes: [UInt8]) {
+        send(on: socket, to: address) { buffer in
+            guard bytes.count <= buffer.count else { return 0 }
+            buffer.copyBytes(from: bytes)
+            return bytes.count
+        }
+    }
+
+    func socketIndex(for address: UDPAddress) -> Int? {
+        sockets.firstIndex { $0.isIPv6 == address.isIPv6 }
+    }
+
+    private func flush() {
+        for i in sendSlabs.indices where sendSlabs[i].count > 0 { flush(i) }
+    }
+
+    private func flush(_ index: Int) {
+        let result = sockets[index].send(sendSlabs[index])
+        counters.datagramsSent += result.sent
+        counters.sendDropped += result.dropped
+    }
+}

@@ -1,0 +1,194 @@
+import DTLS
+import ICE
+import SRTP
+import STUN
+
+/// One peer connection's transport: ICE-lite, DTLS-SRTP and SRTP/SRTCP over the shared UDP
+/// socket. It hands decrypted RTP and RTCP to its owner and encrypts what the owner sends.
+///
+/// Threading: created on any thread, then owned by the media loop. Callbacks run on the loop
+/// thread; `send*` and `close` must be called there too (use `TransportServer.execute` from
+/// elsewhere). Set the callbacks before `TransportServer.register`.
+public final class WebRTCTransport: @unchecked Sendable {
+    public let id: Int
+    public let parameters: TransportParameters
+    public private(set) var state: TransportState = .new
+    /// Where media goes: the nominated (or first validated) candidate pair's remote address.
+    public private(set) var remoteAddress: UDPAddress?
+
+    /// State changes (checking, connected, closed). Runs on the media loop.
+    public var onStateChange: ((TransportState) -> Void)?
+    /// A decrypted RTP packet; the buffer is valid only during the call and may be modified.
+    public var onRTP: ((UnsafeMutableRawBufferPointer) -> Void)?
+    /// A decrypted RTCP compound packet; valid only during the call.
+    public var onRTCP: ((UnsafeMutableRawBufferPointer) -> Void)?
+    /// Application data from DTLS (SCTP), for data channels later.
+    public var onApplicationData: (([UInt8]) -> Void)?
+
+    let agent: ICELiteAgent
+    private let dtls: DTLSEndpoint
+    private var srtp: SRTPContext?
+    private let consentTimeout: Duration
+    unowned let server: TransportServer
+    /// Counters of this transport (loop thread).
+    public private(set) var rtpReceived = 0, rtcpReceived = 0, rtpSent = 0, rtcpSent = 0
+
+    init(id: Int, server: TransportServer, ice: ICECredentials, remoteICE: ICECredentials?,
+         remoteFingerprint: DTLSFingerprint?, dtlsRole: DTLSEndpoint.Role, consentTimeout: Duration) throws(DTLSError) {
+        self.id = id
+        self.server = server
+        self.consentTimeout = consentTimeout
+        agent = ICELiteAgent(local: ice, remote: remoteICE)
+        dtls = try DTLSEndpoint(context: server.dtlsContext, role: dtlsRole,
+                                expectedRemoteFingerprint: remoteFingerprint, handshakeTimeout: consentTimeout)
+        parameters = TransportParameters(ice: ice, fingerprint: server.dtlsContext.certificate.fingerprint,
+                                         candidates: server.candidates)
+    }
+
+    // MARK: Owner API (media loop)
+
+    /// Learns the peer's ICE credentials and DTLS fingerprint from its SDP, when they come after
+    /// the transport was made (a server-side offer).
+    public func setRemote(ice: ICECredentials?, fingerprint: DTLSFingerprint?) {
+        if let ice { agent.remote = ice }
+        if let fingerprint { deliver(dtls.provideRemoteFingerprint(fingerprint), to: remoteAddress) }
+    }
+
+    /// Encrypts and queues one RTP packet. No allocation: the packet is composed in the send batch.
+    public func sendRTP(_ packet: UnsafeRawBufferPointer) {
+        guard let srtp, let address = remoteAddress, let socket = server.loop.socketIndex(for: address) else { return }
+        server.loop.send(on: socket, to: address) { buffer in
+            guard packet.count + SRTPProfile.maxTrailerLength <= buffer.count else { return 0 }
+            buffer.copyMemory(from: packet)
+            return (try? srtp.outbound.protectRTP(buffer, length: packet.count)) ?? 0
+        }
+        rtpSent &+= 1
+    }
+
+    public func sendRTCP(_ packet: UnsafeRawBufferPointer) {
+        guard let srtp, let address = remoteAddress, let socket = server.loop.socketIndex(for: address) else { return }
+        server.loop.send(on: socket, to: address) { buffer in
+            guard packet.count + SRTPProfile.maxTrailerLength <= buffer.count else { return 0 }
+            buffer.copyMemory(from: packet)
+            return (try? srtp.outbound.protectRTCP(buffer, length: packet.count)) ?? 0
+        }
+        rtcpSent &+= 1
+    }
+
+    public func sendRTP(_ packet: [UInt8]) { packet.withUnsafeBytes { sendRTP($0) } }
+    public func sendRTCP(_ packet: [UInt8]) { packet.withUnsafeBytes { sendRTCP($0) } }
+
+    /// Sends DTLS application data (SCTP, later).
+    public func sendApplicationData(_ data: [UInt8]) { deliver(dtls.send(applicationData: data), to: remoteAddress) }
+
+    /// Sends close_notify and forgets the transport.
+    public func close() {
+        guard !state.isClosed else { return }
+        deliver(dtls.close(), to: remoteAddress)
+        finish(.closedByOwner)
+    }
+
+    // MARK: From the demultiplexer (media loop)
+
+    func start() { deliver(dtls.start(), to: remoteAddress) }
+
+    func handleSTUN(_ message: STUNMessage, raw: [UInt8], from address: UDPAddress, now: ContinuousClock.Instant) -> Bool {
+        guard let source = STUNAddress(addressBytes: address.addressBytes, port: address.port) else { return false }
+        switch agent.handle(message, raw: raw, from: source, now: now) {
+        case .drop:
+            return false
+        case .respond(let response, let event, let valid):
+            if let socket = server.loop.socketIndex(for: address) {
+                server.loop.send(on: socket, to: address, bytes: response)
+            }
+            guard valid else { return false }
+            server.learn(address, for: self)
+            switch event {
+            case .validated?:
+                if remoteAddress == nil { remoteAddress = address }
+                if state == .new { transition(to: .checking) }
+            case .nominated?:
+                // A re-nomination after a network change moves media to the new pair.
+                remoteAddress = address
+                if state == .new { transition(to: .checking) }
+            case nil:
+                break
+            }
+            return true
+        }
+    }
+
+    func handleDTLS(_ datagram: [UInt8], from address: UDPAddress) {
+        if remoteAddress == nil { remoteAddress = address }
+        deliver(dtls.receive(datagram), to: address)
+    }
+
+    /// Decrypts in place and hands the packet to the owner; returns why it was dropped, if it was.
+    func handleSRTP(_ packet: UnsafeMutableRawBufferPointer) -> DropReason? {
+        guard let srtp else { return .srtpNotReady }
+        guard packet.count >= 12 else { return .srtpMalformed }
+        do throws(SRTPError) {
+            if isRTCP(secondByte: packet[1]) {
+                let length = try srtp.inbound.unprotectRTCP(packet, length: packet.count)
+                rtcpReceived &+= 1
+                onRTCP?(UnsafeMutableRawBufferPointer(rebasing: packet[0..<length]))
+            } else {
+                let length = try srtp.inbound.unprotectRTP(packet, length: packet.count)
+                rtpReceived &+= 1
+                onRTP?(UnsafeMutableRawBufferPointer(rebasing: packet[0..<length]))
+            }
+            return nil
+        } catch .authenticationFailed {
+            return .srtpAuthenticationFailed
+        } catch .replayed {
+            return .srtpReplayed
+        } catch {
+            return .srtpMalformed
+        }
+    }
+
+    func tick(now: ContinuousClock.Instant) {
+        guard !state.isClosed else { return }
+        deliver(dtls.poll(now: now), to: remoteAddress)
+        if !state.isClosed && agent.consentExpired(now: now, timeout: consentTimeout) {
+            finish(.consentExpired)
+        }
+    }
+
+    // MARK: -
+
+    private func deliver(_ output: DTLSOutput, to address: UDPAddress?) {
+        if let address, let socket = server.loop.socketIndex(for: address) {
+            for datagram in output.datagrams { server.loop.send(on: socket, to: address, bytes: datagram) }
+        }
+        for data in output.applicationData { onApplicationData?(data) }
+        switch output.event {
+        case .connected(let keys)?:
+            do {
+                srtp = try SRTPContext(keys: keys, isDTLSClient: dtls.role == .client)
+                transition(to: .connected(keys.profile))
+            } catch {
+                finish(.dtlsFailed("SRTP setup: \(error)"))
+            }
+        case .failed(let error)?:
+            finish(.dtlsFailed("\(error)"))
+        case .closed?:
+            finish(.peerClosed)
+        case nil:
+            break
+        }
+    }
+
+    private func transition(to newState: TransportState) {
+        guard state != newState, !state.isClosed else { return }
+        state = newState
+        onStateChange?(newState)
+    }
+
+    private func finish(_ reason: TransportCloseReason) {
+        guard !state.isClosed else { return }
+        srtp = nil
+        transition(to: .closed(reason))
+        server.forget(self)
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import SRTP
+import Yams
+
+/// Reads the YAML config file. Key names follow livekit-server's where they mean the same
+/// (`port`, `bind_addresses`, `rtc.udp_port`, `rtc.node_ip`, `keys`, `logging.level`); an
+/// unknown key is an error naming it, so a typo never silently falls back to a default.
+public enum ConfigurationFile {
+    public static func apply(path: String, to config: inout ServerConfiguration) throws(ConfigurationError) {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw .unreadable(path: path, reason: error.localizedDescription)
+        }
+        try apply(yaml: text, to: &config)
+    }
+
+    public static func apply(yaml text: String, to config: inout ServerConfiguration) throws(ConfigurationError) {
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch {
+            throw .unreadable(path: "config", reason: "\(error)")
+        }
+        guard let root else { return }
+        guard let mapping = root.mapping else { throw .invalid(key: "(root)", reason: "expected a mapping") }
+        for (keyNode, value) in mapping {
+            let key = keyNode.string ?? ""
+            switch key {
+            case "port": config.port = try port(value, key)
+            case "bind_addresses": config.bindAddresses = try strings(value, key)
+            case "data_dir": config.dataDirectory = try string(value, key)
+            case "development": config.development = try bool(value, key)
+            case "keys":
+                guard let keys = value.mapping else { throw .invalid(key: key, reason: "expected key: secret pairs") }
+                for (k, v) in keys { config.keys[k.string ?? ""] = try string(v, "keys.\(k.string ?? "")") }
+            case "logging":
+                try section(value, key) { sub, v throws(ConfigurationError) in
+                    switch sub {
+                    case "level": config.logLevel = try string(v, "logging.level")
+                    default: throw .unknownKey("logging.\(sub)")
+                    }
+                }
+            case "rtc":
+                try section(value, key) { sub, v throws(ConfigurationError) in
+                    let name = "rtc.\(sub)"
+                    switch sub {
+                    case "udp_port": config.udpPort = try port(v, name)
+                    case "node_ip": config.nodeIPs = try strings(v, name)
+                    case "consent_timeout": config.consentTimeoutSeconds = try seconds(v, name)
+                    case "dtls_certificate": config.dtlsCertificateFile = try string(v, name)
+                    case "dtls_key": config.dtlsKeyFile = try string(v, name)
+                    case "srtp_profiles":
+                        var profiles: [SRTPProfile] = []
+                        for p in try strings(v, name) {
+                            guard let profile = SRTPProfile(configName: p) else {
+                                throw .invalid(key: name, reason: "unknown profile \(p) (aead_aes_128_gcm, aes128_cm_sha1_80)")
+                            }
+                            profiles.append(profile)
+                        }
+                        config.srtpProfiles = profiles
+                    default: throw .unknownKey(name)
+                    }
+                }
+            default:
+                throw .unknownKey(key)
+            }
+        }
+    }
+
+    private static func section(_ node: Node, _ key: String,
+                                _ body: (String, Node) throws(ConfigurationError) -> Void) throws(ConfigurationError) {
+        guard let mapping = node.mapping else { throw .invalid(key: key, reason: "expected a mapping") }
+        for (k, v) in mapping { try body(k.string ?? "", v) }
+    }
+
+    private static func string(_ node: Node, _ key: String) throws(ConfigurationError) -> String {
+        guard let s = node.string else { throw .invalid(key: key, reason: "expected a string") }
+        return s
+    }
+
+    private static func strings(_ node: Node, _ key: String) throws(ConfigurationError) -> [String] {
+        if let s = node.string { return [s] }
+        guard let seq = node.sequence else { throw .invalid(key: key, reason: "expected a list") }
+        var out: [String] = []
+        for item in seq { out.append(try string(item, key)) }
+        return out
+    }
+
+    private static func port(_ node: Node, _ key: String) throws(ConfigurationError) -> UInt16 {
+        guard let s = node.string, let p = UInt16(s) else { throw .invalid(key: key, reason: "expected a port number") }
+        return p
+    }
+
+    private static func bool(_ node: Node, _ key: String) throws(ConfigurationError) -> Bool {
+        guard let b = node.bool else { throw .invalid(key: key, reason: "expected true or false") }
+        return b
+    }
+
+    /// "30", "30s", "500ms", "2m".
+    static func seconds(_ node: Node, _ key: String) throws(ConfigurationError) -> Double {
+        guard let s = node.string, let value = parseDuration(s) else {
+            throw .invalid(key: key, reason: "expected a duration such as 30s")
+        }
+        return value
+    }
+}
+
+/// Parses "30", "30s", "500ms", "2m", "6h" into seconds.
+public func parseDuration(_ text: String) -> Double? {
+    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+    for (suffix, scale) in units where text.hasSuffix(suffix) {
+        return Double(text.dropLast(suffix.count)).map { $0 * scale }
+    }
+    return Double(text)
+}
+
+extension SRTPProfile {
+    /// Names used in config files and flags.
+    public init?(configName: String) {
+        switch configName.lowercased() {
+        case "aead_aes_128_gcm", "gcm": self = .aeadAes128Gcm
+        case "aes128_cm_sha1_80", "aes_cm", "cm": self = .aes128CmHmacSha1_80
+        default: return nil
+        }
+    }
+}
+
+extension ServerConfiguration {
+    /// `--srtp-profiles gcm,cm`: the SRTP profiles to offer, in preference order.
+    public mutating func setSRTPProfiles(commaSeparated list: String) throws(ConfigurationError) {
+        var profiles: [SRTPProfile] = []
+        for name in list.split(separator: ",") {
+            guard let profile = SRTPProfile(configName: String(name)) else {
+                throw .invalid(key: "rtc.srtp_profiles", reason: "unknown profile \(name) (gcm, cm)")
+            }
+            profiles.append(profile)
+        }
+        srtpProfiles = profiles
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import SRTP
+
+/// Everything `switchboard serve` runs with. Built from defaults, then the config file, then
+/// environment variables, then command-line flags (later wins), and validated once.
+public struct ServerConfiguration: Sendable, Equatable {
+    /// HTTP/WebSocket port (signalling, APIs, demo page).
+    public var port: UInt16 = 7880
+    /// Addresses to bind HTTP and media to (one per family for media).
+    public var bindAddresses: [String] = ["0.0.0.0"]
+    /// Media UDP port.
+    public var udpPort: UInt16 = 7882
+    /// Addresses announced in ICE candidates; empty derives them from the bound addresses.
+    public var nodeIPs: [String] = []
+    public var dataDirectory: String = "./data"
+    /// API key -> secret.
+    public var keys: [String: String] = [:]
+    public var development = false
+    public var logLevel: String = "info"
+    public var srtpProfiles: [SRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80]
+    public var consentTimeoutSeconds: Double = 30
+    /// PEM files for the DTLS certificate; both nil generates one at start-up.
+    public var dtlsCertificateFile: String?
+    public var dtlsKeyFile: String?
+    /// Test-only: echo every received RTP packet back to its sender (`POST /debug/loopback`).
+    public var loopback = false
+
+    public init() {}
+
+    /// The key pair `--dev` uses, as livekit-server's dev mode does.
+    public static let developmentKeys = ["devkey": "secret"]
+
+    /// Applies `--dev`: development keys (unless keys were given) and loopback-only binding.
+    public mutating func applyDevelopmentDefaults(bindExplicit: Bool) {
+        development = true
+        if keys.isEmpty { keys = Self.developmentKeys }
+        if !bindExplicit { bindAddresses = ["127.0.0.1"] }
+    }
+
+    /// Checks everything that would otherwise fail later, naming the offending setting.
+    public func validate() throws(ConfigurationError) {
+        if bindAddresses.isEmpty { throw .invalid(key: "bind_addresses", reason: "at least one address is needed") }
+        for address in bindAddresses where !isNumericIP(address) {
+            throw .invalid(key: "bind_addresses", reason: "\(address) is not a numeric IP address")
+        }
+        for ip in nodeIPs where !isNumericIP(ip) {
+            throw .invalid(key: "rtc.node_ip", reason: "\(ip) is not a numeric IP address")
+        }
+        if srtpProfiles.isEmpty { throw .invalid(key: "rtc.srtp_profiles", reason: "at least one profile is needed") }
+        if consentTimeoutSeconds < 1 { throw .invalid(key: "rtc.consent_timeout", reason: "must be at least 1 s") }
+        if (dtlsCertificateFile == nil) != (dtlsKeyFile == nil) {
+            throw .invalid(key: "rtc.dtls_certificate", reason: "certificate and key files go together")
+        }
+        if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
+            throw .invalid(key: "logging.level", reason: "unknown level \(logLevel)")
+        }
+        for (key, secret) in keys {
+            if key.isEmpty || secret.isEmpty { throw .invalid(key: "keys", reason: "empty key or secret") }
+            // HS256 with a short secret is brute-forceable; livekit-server refuses them too.
+            if !development && secret.utf8.count < 32 {
+                throw .invalid(key: "keys", reason: "secret for \(key) is shorter than 32 bytes (allowed only with --dev)")
+            }
+        }
+        if !development && keys.isEmpty {
+            throw .invalid(key: "keys", reason: "no API keys: pass --keys \"key: secret\", set SWITCHBOARD_KEYS, or use --dev")
+        }
+    }
+
+    private func isNumericIP(_ s: String) -> Bool {
+        var v4 = in_addr(), v6 = in6_addr()
+        return inet_pton(AF_INET, s, &v4) == 1 || inet_pton(AF_INET6, s, &v6) == 1
+    }
+}
+
+public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
+    case invalid(key: String, reason: String)
+    case unknownKey(String)
+    case unreadable(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let key, let reason): return "config: \(key): \(reason)"
+        case .unknownKey(let key): return "config: unknown key \(key)"
+        case .unreadable(let path, let reason): return "config: cannot read \(path): \(reason)"
+        }
+    }
+}
+
+/// Parses `"key: secret"` pairs, one per line or comma separated, as livekit-server's `--keys`
+/// and `LIVEKIT_KEYS` take them.
+public func parseKeyList(_ text: String) throws(ConfigurationError) -> [String: String] {
+    var keys: [String: String] = [:]
+    for entry in text.split(whereSeparator: { $0 == "\n" || $0 == "," }) {
+        let trimmed = entry.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { continue }
+        guard let colon = trimmed.firstIndex(of: ":") else {
+            throw .invalid(key: "keys", reason: "expected \"key: secret\"")
+        }
+        let key = trimmed[..<colon].trimmingCharacters(in: .whitespaces)
+        let secret = trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        guard !key.isEmpty, !secret.isEmpty else { throw .invalid(key: "keys", reason: "expected \"key: secret\"") }
+        keys[key] = secret
+    }
+    return keys
+}

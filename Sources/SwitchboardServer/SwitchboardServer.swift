@@ -1,0 +1,93 @@
+import DTLS
+import Foundation
+import Hummingbird
+import Logging
+import MediaTransport
+import NIOCore
+
+/// The running server: media transport on UDP plus HTTP (health, and later signalling and APIs).
+public final class SwitchboardServer: Sendable {
+    public let configuration: ServerConfiguration
+    public let transports: TransportServer
+    private let logger: Logger
+
+    /// Prepares everything that can fail before any port is announced: config, data directory,
+    /// DTLS certificate, UDP sockets.
+    public init(configuration: ServerConfiguration, logger: Logger) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.logger = logger
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        var certificate: DTLSCertificate?
+        if let certFile = configuration.dtlsCertificateFile, let keyFile = configuration.dtlsKeyFile {
+            certificate = try DTLSCertificate.load(certificatePEM: String(contentsOfFile: certFile, encoding: .utf8),
+                                                   privateKeyPEM: String(contentsOfFile: keyFile, encoding: .utf8))
+        }
+        transports = try TransportServer(configuration: TransportConfiguration(
+            bindAddresses: configuration.bindAddresses, udpPort: configuration.udpPort, nodeIPs: configuration.nodeIPs,
+            srtpProfiles: configuration.srtpProfiles, consentTimeout: .milliseconds(Int(configuration.consentTimeoutSeconds * 1000)),
+            certificate: certificate))
+    }
+
+    /// Runs until SIGINT/SIGTERM, then closes every transport.
+    public func run() async throws {
+        transports.start()
+        defer { transports.stop() }
+        for address in transports.localAddresses {
+            logger.notice("media: listening on UDP \(address)")
+        }
+        logger.notice("media: candidates \(transports.candidates.map { "\($0.host):\($0.port)" }.joined(separator: ", "))")
+        logger.notice("DTLS certificate fingerprint: \(transports.dtlsContext.certificate.fingerprint)")
+        logger.notice("SRTP profiles: \(configuration.srtpProfiles.map(\.openSSLName).joined(separator: ", "))")
+
+        let host = configuration.bindAddresses[0]
+        let app = Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(host, port: Int(configuration.port)), serverName: "switchboard"),
+            onServerRunning: { [logger, configuration] channel in
+                let port = channel.localAddress?.port ?? Int(configuration.port)
+                let shown = host.contains(":") ? "[\(host)]" : (host == "0.0.0.0" ? "127.0.0.1" : host)
+                logger.notice("http: listening on \(host):\(port)")
+                if configuration.development {
+                    for (key, secret) in configuration.keys.sorted(by: { $0.key < $1.key }) {
+                        logger.notice("development mode: API key \(key), secret \(secret) (never use these in production)")
+                    }
+                }
+                logger.notice("switchboard ready: open http://\(shown):\(port)/")
+            },
+            logger: logger)
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        logger.notice("shutting down: closing \(transports.activeTransports) transport(s)")
+    }
+
+    func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        let transports = self.transports
+        let logger = self.logger
+        router.get("/") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: "Switchboard media server \(switchboardVersion)\n")))
+        }
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/readyz") { _, _ -> Response in
+            transports.localAddresses.isEmpty ? Response(status: .serviceUnavailable) : Response(status: .ok)
+        }
+        if configuration.loopback {
+            router.post("/debug/loopback") { request, _ -> Response in
+                let body = try await request.body.collect(upTo: 256 * 1024)
+                do {
+                    let answer = try LoopbackSession.start(offerText: String(buffer: body), server: transports, logger: logger)
+                    return Response(status: .created, headers: [.contentType: "application/sdp"],
+                                    body: .init(byteBuffer: ByteBuffer(string: answer)))
+                } catch {
+                    logger.warning("loopback: \(error)")
+                    return Response(status: .badRequest, headers: [.contentType: "text/plain; charset=utf-8"],
+                                    body: .init(byteBuffer: ByteBuffer(string: "\(error)\n")))
+                }
+            }
+        }
+        return router
+    }
+}
+
+public let switchboardVersion = "0.1.0"
