@@ -1,0 +1,49 @@
+# Switchboard: `make run` starts a development server, `make test` runs every test.
+SHELL := /bin/bash
+export PATH := $(PATH):/opt/swift/usr/bin
+SWIFT_FLAGS ?=
+FUZZ_SECONDS ?= 60
+VENV := .venv-test
+
+.PHONY: run build release test unit interop fuzz fuzz-short bench clean deps test-deps
+
+deps:
+	@scripts/install-deps.sh
+
+test-deps:
+	@scripts/install-deps.sh --test
+
+release: deps
+	swift build -c release --product switchboard $(SWIFT_FLAGS)
+
+## Build a release binary and run the server with embedded development defaults.
+run: release
+	.build/release/switchboard serve --dev
+
+build: deps
+	swift build --build-tests $(SWIFT_FLAGS)
+
+## Everything: unit suites, a short libFuzzer pass per parser, interop with real WebRTC peers.
+test: test-deps build
+	swift test --skip-build
+	$(MAKE) fuzz-short
+	$(MAKE) interop
+
+unit: build
+	swift test --skip-build
+
+interop: test-deps
+	@test -x .build/debug/switchboard || swift build --product switchboard $(SWIFT_FLAGS)
+	cd Tests/interop && timeout 900 ../../$(VENV)/bin/python -m pytest -v -p no:cacheprovider
+
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-short: deps
+	scripts/fuzz.sh 10
+
+bench: deps
+	cd Benchmarks && swift package --disable-sandbox benchmark
+
+clean:
+	rm -rf .build .build-fuzz Benchmarks/.build $(VENV)

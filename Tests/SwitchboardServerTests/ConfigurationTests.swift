@@ -1,0 +1,87 @@
+import XCTest
+@testable import SwitchboardServer
+
+final class ConfigurationTests: XCTestCase {
+    func testYAMLWithLiveKitKeyNames() throws {
+        var config = ServerConfiguration()
+        try ConfigurationFile.apply(yaml: """
+            port: 7990
+            bind_addresses: ["127.0.0.1", "::1"]
+            rtc:
+              udp_port: 7992
+              node_ip: 192.0.2.10
+              consent_timeout: 10s
+              srtp_profiles: [aes128_cm_sha1_80]
+            keys:
+              prodkey: 0123456789abcdef0123456789abcdef
+            logging:
+              level: debug
+            """, to: &config)
+        XCTAssertEqual(config.port, 7990)
+        XCTAssertEqual(config.bindAddresses, ["127.0.0.1", "::1"])
+        XCTAssertEqual(config.udpPort, 7992)
+        XCTAssertEqual(config.nodeIPs, ["192.0.2.10"])
+        XCTAssertEqual(config.consentTimeoutSeconds, 10)
+        XCTAssertEqual(config.srtpProfiles, [.aes128CmHmacSha1_80])
+        XCTAssertEqual(config.keys, ["prodkey": "0123456789abcdef0123456789abcdef"])
+        XCTAssertEqual(config.logLevel, "debug")
+        XCTAssertNoThrow(try config.validate())
+    }
+
+    func testUnknownKeyIsNamed() {
+        var config = ServerConfiguration()
+        XCTAssertThrowsError(try ConfigurationFile.apply(yaml: "rtc:\n  udp_prot: 1\n", to: &config)) {
+            XCTAssertEqual($0 as? ConfigurationError, .unknownKey("rtc.udp_prot"))
+        }
+        XCTAssertThrowsError(try ConfigurationFile.apply(yaml: "prot: 1\n", to: &config)) {
+            XCTAssertEqual($0 as? ConfigurationError, .unknownKey("prot"))
+        }
+        XCTAssertThrowsError(try ConfigurationFile.apply(yaml: "port: seventy\n", to: &config)) {
+            XCTAssertEqual(($0 as? ConfigurationError).map { "\($0)" }, "config: port: expected a port number")
+        }
+        XCTAssertThrowsError(try ConfigurationFile.apply(yaml: "port: [1\n", to: &config))
+    }
+
+    func testShortSecretsOnlyInDevelopment() throws {
+        var config = ServerConfiguration()
+        config.keys = ["k": "short"]
+        XCTAssertThrowsError(try config.validate()) {
+            XCTAssertTrue("\($0)".contains("shorter than 32 bytes"), "\($0)")
+        }
+        config.applyDevelopmentDefaults(bindExplicit: false)
+        XCTAssertNoThrow(try config.validate())
+        XCTAssertEqual(config.bindAddresses, ["127.0.0.1"])
+        XCTAssertEqual(config.keys, ["k": "short"], "explicit keys win over dev keys")
+    }
+
+    func testNoKeysOutsideDevelopmentIsRefused() {
+        XCTAssertThrowsError(try ServerConfiguration().validate()) { XCTAssertTrue("\($0)".contains("no API keys")) }
+        var dev = ServerConfiguration()
+        dev.applyDevelopmentDefaults(bindExplicit: false)
+        XCTAssertEqual(dev.keys, ["devkey": "secret"])
+    }
+
+    func testBadAddressesAndValues() {
+        var config = ServerConfiguration()
+        config.applyDevelopmentDefaults(bindExplicit: false)
+        config.bindAddresses = ["localhost"]
+        XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("bind_addresses")) }
+        config.bindAddresses = ["127.0.0.1"]
+        config.nodeIPs = ["example.com"]
+        XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("rtc.node_ip")) }
+        config.nodeIPs = []
+        config.logLevel = "loud"
+        XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("logging.level")) }
+        XCTAssertThrowsError(try config.setSRTPProfiles(commaSeparated: "gcm,rot13"))
+    }
+
+    func testKeyListAndDurations() throws {
+        XCTAssertEqual(try parseKeyList("a: one, b:two\nc : three"), ["a": "one", "b": "two", "c": "three"])
+        XCTAssertThrowsError(try parseKeyList("nocolon"))
+        XCTAssertEqual(parseDuration("6h"), 21_600)
+        XCTAssertEqual(parseDuration("500ms"), 0.5)
+        XCTAssertEqual(parseDuration("2m"), 120)
+        XCTAssertEqual(parseDuration("15"), 15)
+        XCTAssertNil(parseDuration("soon"))
+    }
+}
