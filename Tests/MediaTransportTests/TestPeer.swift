@@ -18,14 +18,15 @@ final class TestPeer {
 
     init(server: UDPAddress, serverFingerprint: DTLSFingerprint, profiles: [SRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80]) throws {
         self.server = server
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let fd = socket(server.isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         self.fd = fd
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var local = sockaddr_in()
-        local.sin_family = sa_family_t(AF_INET)
-        local.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        // Bind to loopback of the server's family, ephemeral port.
+        let local = UDPAddress(host: server.isIPv6 ? "::1" : "127.0.0.1", port: 0)!
+        var storage = sockaddr_storage()
+        let length = withUnsafeMutableBytes(of: &storage) { local.write(to: $0.baseAddress!) }
+        _ = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
         certificate = try DTLSCertificate.generateSelfSigned()
         dtls = try DTLSEndpoint(context: try DTLSContext(certificate: certificate, srtpProfiles: profiles), role: .client,
                                 expectedRemoteFingerprint: serverFingerprint)

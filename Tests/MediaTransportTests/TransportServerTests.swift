@@ -89,6 +89,30 @@ final class TransportServerTests: XCTestCase {
         }
     }
 
+    func testIPv4AndIPv6SocketsEachCarryATransport() throws {
+        let dual = try TransportServer(configuration: TransportConfiguration(
+            bindAddresses: ["127.0.0.1", "::1"], udpPort: 0, consentTimeout: .seconds(5)))
+        dual.start()
+        defer { dual.stop() }
+        XCTAssertEqual(dual.localAddresses.count, 2)
+        XCTAssertEqual(Set(dual.candidates.map(\.host)), ["127.0.0.1", "::1"])
+        for local in dual.localAddresses {
+            let inbox = Inbox()
+            let peer = try TestPeer(server: local, serverFingerprint: dual.dtlsContext.certificate.fingerprint)
+            let transport = try dual.makeTransport(remoteFingerprint: peer.certificate.fingerprint)
+            transport.onStateChange = { inbox.state($0) }
+            transport.onRTP = { [unowned transport] p in inbox.rtp(p); transport.sendRTP(UnsafeRawBufferPointer(p)) }
+            dual.register(transport)
+            XCTAssertTrue(peer.connect(to: transport.parameters), "\(local)")
+            var packet = TestPeer.rtp(seq: 1, ssrc: 5)
+            try peer.srtp!.outbound.protectRTP(&packet)
+            peer.send(packet)
+            guard var back = peer.receive() else { return XCTFail("no echo over \(local)") }
+            try peer.srtp!.inbound.unprotectRTP(&back)
+            XCTAssertEqual(back, TestPeer.rtp(seq: 1, ssrc: 5))
+        }
+    }
+
     func testBadInputIsDroppedAndCounted() throws {
         let inbox = Inbox()
         let peer = try TestPeer(server: address, serverFingerprint: serverFingerprint)
