@@ -3,10 +3,9 @@
 // root package does not depend on the benchmark harness; it uses the root's library modules
 // through the SwitchboardKit product.
 //
-// Run (release build, one core per benchmark, fixed iteration counts):
-//   cd Benchmarks && swift package --disable-sandbox benchmark
-// Markdown table for docs/benchmarks.md:
-//   cd Benchmarks && swift package --disable-sandbox benchmark --format markdown
+// Run (release build, fixed sample counts, per-operation Markdown tables on stdout):
+//   cd Benchmarks && swift package --disable-sandbox benchmark --format markdown --no-progress
+// See docs/benchmarks.md for the method and the latest numbers.
 import PackageDescription
 
 let package = Package(
@@ -29,7 +28,7 @@ for suite in suites {
             name: suite,
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
-                .product(name: "SwitchboardKit", package: "switchboard"),
+                .product(name: "SwitchboardMedia", package: "switchboard"),
             ],
             path: "Benchmarks/\(suite)",
             swiftSettings: [.swiftLanguageMode(.v6)],

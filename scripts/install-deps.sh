@@ -37,8 +37,9 @@ if [[ "${1:-}" == "--test" ]]; then
     python3 -m venv "$venv"
   fi
   # Pinned: the interop tests were written against these versions.
-  if ! $venv/bin/python -c "import aiortc, numpy, pytest" >/dev/null 2>&1; then
-    echo "installing test peers into $venv (aiortc, numpy, pytest)"
-    $venv/bin/pip install -q --disable-pip-version-check "aiortc==1.16.0" "numpy>=1.26" "pytest>=8"
+  if ! $venv/bin/python -c "import aiortc, numpy, pytest, livekit.rtc, livekit.api" >/dev/null 2>&1; then
+    echo "installing test peers into $venv (aiortc, livekit, livekit-api, numpy, pytest)"
+    $venv/bin/pip install -q --disable-pip-version-check "aiortc==1.16.0" "numpy>=1.26" "pytest>=8" \
+      "livekit==1.2.1" "livekit-api==1.2.2"
   fi
 fi

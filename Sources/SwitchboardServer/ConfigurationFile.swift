@@ -31,6 +31,31 @@ public enum ConfigurationFile {
             case "keys":
                 guard let keys = value.mapping else { throw .invalid(key: key, reason: "expected key: secret pairs") }
                 for (k, v) in keys { config.keys[k.string ?? ""] = try string(v, "keys.\(k.string ?? "")") }
+            case "room":
+                try section(value, key) { sub, v throws(ConfigurationError) in
+                    let name = "room.\(sub)"
+                    switch sub {
+                    case "empty_timeout": config.emptyTimeoutSeconds = UInt32(try seconds(v, name))
+                    case "departure_timeout": config.departureTimeoutSeconds = UInt32(try seconds(v, name))
+                    case "max_participants":
+                        guard let s = v.string, let n = UInt32(s) else { throw .invalid(key: name, reason: "expected a number") }
+                        config.maxParticipants = n
+                    default: throw .unknownKey(name)
+                    }
+                }
+            case "limits":
+                try section(value, key) { sub, v throws(ConfigurationError) in
+                    let name = "limits.\(sub)"
+                    switch sub {
+                    case "join_burst":
+                        guard let s = v.string, let n = Int(s), n > 0 else { throw .invalid(key: name, reason: "expected a positive number") }
+                        config.joinBurst = n
+                    case "joins_per_second":
+                        guard let s = v.string, let n = Double(s), n > 0 else { throw .invalid(key: name, reason: "expected a positive number") }
+                        config.joinsPerSecond = n
+                    default: throw .unknownKey(name)
+                    }
+                }
             case "logging":
                 try section(value, key) { sub, v throws(ConfigurationError) in
                     switch sub {

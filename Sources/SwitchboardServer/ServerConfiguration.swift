@@ -22,6 +22,13 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// PEM files for the DTLS certificate; both nil generates one at start-up.
     public var dtlsCertificateFile: String?
     public var dtlsKeyFile: String?
+    /// LiveKit `room.empty_timeout`, `room.departure_timeout`, `room.max_participants`.
+    public var emptyTimeoutSeconds: UInt32 = 300
+    public var departureTimeoutSeconds: UInt32 = 20
+    public var maxParticipants: UInt32 = 0
+    /// Per client address: joins allowed at once, and refill rate (429 beyond).
+    public var joinBurst: Int = 20
+    public var joinsPerSecond: Double = 2
     /// Test-only: echo every received RTP packet back to its sender (`POST /debug/loopback`).
     public var loopback = false
 

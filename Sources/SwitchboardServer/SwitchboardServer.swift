@@ -1,14 +1,22 @@
+import AccessTokens
 import DTLS
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import MediaTransport
 import NIOCore
+import SFU
+import Signalling
+import Store
 
 /// The running server: media transport on UDP plus HTTP (health, and later signalling and APIs).
 public final class SwitchboardServer: Sendable {
     public let configuration: ServerConfiguration
     public let transports: TransportServer
+    public let store: SwitchboardStore
+    public let rooms: RoomManager
+    let rtc: RTCService
     private let logger: Logger
 
     /// Prepares everything that can fail before any port is announced: config, data directory,
@@ -27,12 +35,23 @@ public final class SwitchboardServer: Sendable {
             bindAddresses: configuration.bindAddresses, udpPort: configuration.udpPort, nodeIPs: configuration.nodeIPs,
             srtpProfiles: configuration.srtpProfiles, consentTimeout: .milliseconds(Int(configuration.consentTimeoutSeconds * 1000)),
             certificate: certificate))
+        store = try SwitchboardStore(dataDirectory: URL(fileURLWithPath: configuration.dataDirectory))
+        var roomDefaults = RoomDefaults()
+        roomDefaults.emptyTimeout = configuration.emptyTimeoutSeconds
+        roomDefaults.departureTimeout = configuration.departureTimeoutSeconds
+        roomDefaults.maxParticipants = configuration.maxParticipants
+        rooms = RoomManager(context: SFUContext(transports: transports, store: store, logger: logger,
+                                                roomDefaults: roomDefaults, serverVersion: switchboardVersion))
+        let verifier = TokenVerifier(keys: configuration.keys)
+        rtc = RTCService(rooms: rooms, admission: JoinAdmission(verifier: verifier),
+                         limiter: JoinRateLimiter(burst: configuration.joinBurst, perSecond: configuration.joinsPerSecond),
+                         refresher: TokenRefresher(keys: configuration.keys), logger: logger)
     }
 
     /// Runs until SIGINT/SIGTERM, then closes every transport.
     public func run() async throws {
         transports.start()
-        defer { transports.stop() }
+        await rooms.start()
         for address in transports.localAddresses {
             logger.notice("media: listening on UDP \(address)")
         }
@@ -41,8 +60,12 @@ public final class SwitchboardServer: Sendable {
         logger.notice("SRTP profiles: \(configuration.srtpProfiles.map(\.openSSLName).joined(separator: ", "))")
 
         let host = configuration.bindAddresses[0]
+        let rtc = self.rtc
         let app = Application(
             router: makeRouter(),
+            server: .signalling(maxFrameSize: SignalCodec.maximumFrameSize) { request, channel in
+                await rtc.shouldUpgrade(request, channel: channel)
+            },
             configuration: .init(address: .hostname(host, port: Int(configuration.port)), serverName: "switchboard"),
             onServerRunning: { [logger, configuration] channel in
                 let port = channel.localAddress?.port ?? Int(configuration.port)
@@ -57,11 +80,15 @@ public final class SwitchboardServer: Sendable {
             },
             logger: logger)
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
-        logger.notice("shutting down: closing \(transports.activeTransports) transport(s)")
+        logger.notice("shutting down: closing rooms and \(transports.activeTransports) transport(s)")
+        await rooms.stop(reason: .serverShutdown)
+        transports.stop()
+        try? store.close()
     }
 
-    func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
+    func makeRouter() -> Router<SwitchboardRequestContext> {
+        let router = Router(context: SwitchboardRequestContext.self)
+        rtc.register(on: router)
         let transports = self.transports
         let logger = self.logger
         router.get("/") { _, _ in

@@ -44,7 +44,7 @@ final class PacketBox: @unchecked Sendable {
     let buffer: UnsafeMutableRawBufferPointer
     init(_ bytes: [UInt8]) {
         buffer = .allocate(byteCount: bytes.count, alignment: 64)
-        buffer.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count))
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
     }
     deinit { buffer.deallocate() }
 }

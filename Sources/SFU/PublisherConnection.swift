@@ -1,0 +1,98 @@
+import DTLS
+import ICE
+import MediaTransport
+import SDP
+
+/// One m-section of the publisher's offer, as the room needs it: which client track it carries
+/// (msid track id = AddTrackRequest.cid), what was negotiated, and the SSRCs it announced.
+struct PublisherSection: Sendable {
+    let mid: String
+    let kind: MediaKind
+    let direction: Direction
+    let clientTrackID: String?
+    let codecs: [Codec]
+    let extensions: [ExtMap]
+    let ssrcs: [UInt32]
+}
+
+enum NegotiationError: Error, CustomStringConvertible {
+    case badSDP(String)
+    case transport(String)
+
+    var description: String {
+        switch self {
+        case .badSDP(let m): return "SDP: \(m)"
+        case .transport(let m): return "transport: \(m)"
+        }
+    }
+}
+
+/// The client-to-server peer connection: the client offers, we answer (receive only). The
+/// application (data channel) section is accepted so the transport connects even before any
+/// track is published; SCTP itself is not run yet.
+final class PublisherConnection {
+    private let transports: TransportServer
+    private(set) var transport: WebRTCTransport?
+    private var sessionVersion: UInt64 = 1
+    private let sessionID = String(UInt64.random(in: 1..<(1 << 62)))
+
+    init(transports: TransportServer) {
+        self.transports = transports
+    }
+
+    /// Answers `offerText`; the transport is made on the first offer, from its credentials.
+    func answer(offerText: String, onState: @escaping @Sendable (TransportState) -> Void) throws(NegotiationError)
+        -> (answer: String, sections: [PublisherSection])
+    {
+        let offer: SessionDescription
+        do { offer = try SessionDescription(parsing: offerText) } catch { throw .badSDP("\(error)") }
+        guard let first = offer.media.first(where: { $0.port != 0 }),
+              let credentials = offer.iceCredentials(for: first),
+              let fingerprint = offer.fingerprints(for: first).first(where: { $0.algorithm.lowercased() == "sha-256" }) else {
+            throw .badSDP("offer lacks ICE credentials or a sha-256 fingerprint")
+        }
+        let remoteICE = ICECredentials(ufrag: credentials.ufrag, pwd: credentials.pwd)
+        let remoteFingerprint = DTLSFingerprint(algorithm: fingerprint.algorithm, bytes: fingerprint.bytes)
+        let transport: WebRTCTransport
+        if let existing = self.transport, !existing.state.isClosed {
+            transport = existing
+            transports.execute { transport.setRemote(ice: remoteICE, fingerprint: nil) }
+        } else {
+            do {
+                transport = try transports.makeTransport(remoteICE: remoteICE, remoteFingerprint: remoteFingerprint)
+            } catch { throw .transport("\(error)") }
+            transport.onStateChange = onState
+            transports.register(transport)
+            self.transport = transport
+        }
+
+        var options = SDPAnswerOptions(
+            iceUfrag: transport.parameters.ice.ufrag, icePwd: transport.parameters.ice.pwd,
+            fingerprint: Fingerprint(sha256: transport.parameters.fingerprint.bytes),
+            candidates: transport.parameters.candidates.compactMap { try? Candidate(parsing: $0.sdpAttribute) },
+            sessionID: sessionID)
+        options.direction = .receiveOnly
+        options.codecSelection = .preferredOnly
+        options.rejectApplication = false
+        options.acceptSimulcast = true
+        sessionVersion += 1
+        options.sessionVersion = sessionVersion
+        let answer: SessionDescription
+        do { answer = try makeAnswer(to: offer, options: options) } catch { throw .badSDP("\(error)") }
+
+        var sections: [PublisherSection] = []
+        for (offered, answered) in zip(offer.media, answer.media) where offered.isRTP && answered.port != 0 {
+            guard let mid = offered.mid else { continue }
+            sections.append(PublisherSection(
+                mid: mid, kind: offered.kind, direction: offered.direction,
+                clientTrackID: offered.msids.first?.trackID, codecs: answered.codecs,
+                extensions: answered.extMaps, ssrcs: offered.ssrcs))
+        }
+        return (answer.serialized(), sections)
+    }
+
+    func close() {
+        guard let transport else { return }
+        transports.execute { transport.close() }
+    }
+}

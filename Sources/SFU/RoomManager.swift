@@ -1,0 +1,100 @@
+import Foundation
+import LiveKitProtocol
+import Logging
+import Store
+
+/// All open rooms of this server, by name. Creates rooms on join (or through the API), closes
+/// them after their empty/departure timeout, and records both in the store.
+public actor RoomManager {
+    public let context: SFUContext
+    private var rooms: [String: Room] = [:]
+    private var sweeper: Task<Void, Never>?
+
+    public init(context: SFUContext) {
+        self.context = context
+    }
+
+    /// Closes rooms and sessions a previous process left open (crash, kill -9), then starts the
+    /// timer that closes expired rooms.
+    public func start() {
+        if let report = try? context.store.markUnfinishedClosed(reason: "server_restart"),
+           report.roomsClosed + report.sessionsClosed > 0 {
+            context.logger.notice("store: closed \(report.roomsClosed) room(s), \(report.sessionsClosed) session(s) left open by a previous run")
+        }
+        sweeper = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                await self?.sweep(now: Date())
+            }
+        }
+    }
+
+    public func stop(reason: Livekit_DisconnectReason = .serverShutdown) async {
+        sweeper?.cancel()
+        for room in rooms.values {
+            await room.close(reason: reason)
+            _ = try? context.store.closeRoom(sid: room.sid, reason: reason.storeReason)
+        }
+        rooms.removeAll()
+    }
+
+    public func room(named name: String) -> Room? { rooms[name] }
+
+    public var openRooms: [Room] { Array(rooms.values) }
+
+    /// The room a join goes to: existing, or created if the server allows joins to create rooms.
+    public func roomForJoin(named name: String) throws(JoinError) -> Room {
+        if let room = rooms[name] { return room }
+        guard context.roomDefaults.autoCreate else { throw .roomNotFound }
+        return try create(name: name, emptyTimeout: nil, departureTimeout: nil, maxParticipants: nil,
+                          metadata: "", reason: "join")
+    }
+
+    /// Creates a room (API `CreateRoom`); returns the existing one if it is already open.
+    public func createRoom(name: String, emptyTimeout: UInt32?, departureTimeout: UInt32?, maxParticipants: UInt32?,
+                           metadata: String) throws(JoinError) -> Room {
+        if let room = rooms[name] { return room }
+        return try create(name: name, emptyTimeout: emptyTimeout, departureTimeout: departureTimeout,
+                          maxParticipants: maxParticipants, metadata: metadata, reason: "api")
+    }
+
+    private func create(name: String, emptyTimeout: UInt32?, departureTimeout: UInt32?, maxParticipants: UInt32?,
+                        metadata: String, reason: String) throws(JoinError) -> Room {
+        let defaults = context.roomDefaults
+        let record: RoomRecord
+        do {
+            record = try context.store.createRoom(name: name, emptyTimeout: Int(emptyTimeout ?? defaults.emptyTimeout),
+                                                  departureTimeout: Int(departureTimeout ?? defaults.departureTimeout),
+                                                  maxParticipants: Int(maxParticipants ?? defaults.maxParticipants),
+                                                  metadata: metadata, creationReason: reason)
+        } catch {
+            throw .internalError("store: \(error)")
+        }
+        let room = Room(record: record, context: context)
+        rooms[name] = room
+        context.logger.info("room created", metadata: ["room": "\(name)", "sid": "\(record.sid)", "by": "\(reason)"])
+        return room
+    }
+
+    /// Deletes a room (API `DeleteRoom`): everyone is disconnected with ROOM_DELETED.
+    @discardableResult
+    public func deleteRoom(named name: String) async -> Bool {
+        guard let room = rooms.removeValue(forKey: name) else { return false }
+        await room.close(reason: .roomDeleted)
+        _ = try? context.store.closeRoom(sid: room.sid, reason: "deleted")
+        context.logger.info("room deleted", metadata: ["room": "\(name)"])
+        return true
+    }
+
+    func sweep(now: Date) async {
+        for (name, room) in rooms {
+            await room.sweep(now: now)
+            if await room.isExpired(now: now) {
+                rooms[name] = nil
+                await room.close(reason: .roomClosed)
+                _ = try? context.store.closeRoom(sid: room.sid, reason: "empty_timeout")
+                context.logger.info("room closed (empty)", metadata: ["room": "\(name)"])
+            }
+        }
+    }
+}

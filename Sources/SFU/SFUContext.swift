@@ -1,0 +1,54 @@
+import Foundation
+import LiveKitProtocol
+import Logging
+import MediaTransport
+import Store
+
+/// Defaults for rooms created by a join (LiveKit's `room.*` settings).
+public struct RoomDefaults: Sendable {
+    /// Seconds an empty room stays open before it closes (LiveKit `empty_timeout`).
+    public var emptyTimeout: UInt32 = 300
+    /// Seconds a room stays open after the last participant left (LiveKit `departure_timeout`).
+    public var departureTimeout: UInt32 = 20
+    /// 0 means no limit.
+    public var maxParticipants: UInt32 = 0
+    /// Whether a join may create its room (LiveKit's `room.auto_create`).
+    public var autoCreate = true
+
+    public init() {}
+}
+
+/// What every room and participant share: the media transport, the store, settings.
+public struct SFUContext: Sendable {
+    public let transports: TransportServer
+    public let store: SwitchboardStore
+    public let logger: Logger
+    public var roomDefaults: RoomDefaults
+    /// Seconds between the client's pings and before a silent client is dropped.
+    public var pingInterval: Int32 = 5
+    public var pingTimeout: Int32 = 15
+    public var serverVersion: String
+    public var nodeID: String
+
+    public init(transports: TransportServer, store: SwitchboardStore, logger: Logger,
+                roomDefaults: RoomDefaults = RoomDefaults(), serverVersion: String) {
+        self.transports = transports
+        self.store = store
+        self.logger = logger
+        self.roomDefaults = roomDefaults
+        self.serverVersion = serverVersion
+        self.nodeID = "ND_" + String(SIDs.participant().dropFirst(3))
+    }
+
+    var serverInfo: Livekit_ServerInfo {
+        var info = Livekit_ServerInfo()
+        info.edition = .standard
+        info.version = serverVersion
+        info.protocol = 16
+        info.nodeID = nodeID
+        return info
+    }
+}
+
+/// Milliseconds since 1970, as LiveKit's `*_ms` fields carry time.
+func unixMilliseconds(_ date: Date = Date()) -> Int64 { Int64(date.timeIntervalSince1970 * 1000) }

@@ -1,0 +1,130 @@
+import DTLS
+import ICE
+import LiveKitProtocol
+import MediaTransport
+import SDP
+
+/// The server-to-client peer connection: we offer one sendonly m-section per subscribed track
+/// (msid "<participant sid>|<track sid>" as LiveKit SDKs expect) and the client answers.
+/// Negotiation is serialised: one offer in flight; changes made meanwhile produce one re-offer
+/// after the answer arrives, so there is never glare.
+final class SubscriberConnection {
+    struct Section {
+        let mid: String
+        let kind: MediaKind
+        /// nil: a stopped slot kept (inactive) so m-line order never changes; reused later.
+        var trackSid: String?
+        var publisherSid: String?
+        var codecs: [Codec]
+        var ssrc: UInt32
+        var rtxSSRC: UInt32?
+    }
+
+    let transport: WebRTCTransport
+    private let transports: TransportServer
+    private(set) var sections: [Section] = []
+    private var nextMid = 1
+    private var awaitingAnswer = false
+    private var needsOffer = false
+    private var sessionVersion: UInt64 = 1
+    private let sessionID = String(UInt64.random(in: 1..<(1 << 62)))
+    private var remoteKnown = false
+
+    /// Header extensions offered to subscribers, with the ids the forwarder will write.
+    static let audioExtensions = [
+        ExtMap(id: 1, uri: "urn:ietf:params:rtp-hdrext:ssrc-audio-level"),
+        ExtMap(id: 2, uri: "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"),
+        ExtMap(id: 3, uri: "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"),
+        ExtMap(id: 4, uri: "urn:ietf:params:rtp-hdrext:sdes:mid"),
+    ]
+    static let videoExtensions = Array(audioExtensions.dropFirst())
+
+    init(transports: TransportServer, onState: @escaping @Sendable (TransportState) -> Void) throws(NegotiationError) {
+        self.transports = transports
+        do { transport = try transports.makeTransport() } catch { throw .transport("\(error)") }
+        transport.onStateChange = onState
+        transports.register(transport)
+    }
+
+    var subscribedTrackSids: [String] { sections.compactMap(\.trackSid) }
+
+    /// Adds a section for `track` of `publisherSid`, reusing a stopped slot of the same kind.
+    func add(track: PublishedTrack, publisherSid: String) {
+        guard !sections.contains(where: { $0.trackSid == track.sid }), !track.codecs.isEmpty else { return }
+        let kind: MediaKind = track.kind == .audio ? .audio : .video
+        let hasRTX = track.codecs.contains { $0.isRTX }
+        if let slot = sections.firstIndex(where: { $0.trackSid == nil && $0.kind == kind }) {
+            sections[slot].trackSid = track.sid
+            sections[slot].publisherSid = publisherSid
+            sections[slot].codecs = track.codecs
+            sections[slot].ssrc = UInt32.random(in: 1...UInt32.max)
+            sections[slot].rtxSSRC = hasRTX ? UInt32.random(in: 1...UInt32.max) : nil
+        } else {
+            sections.append(Section(mid: String(nextMid), kind: kind, trackSid: track.sid, publisherSid: publisherSid,
+                                    codecs: track.codecs, ssrc: UInt32.random(in: 1...UInt32.max),
+                                    rtxSSRC: hasRTX ? UInt32.random(in: 1...UInt32.max) : nil))
+            nextMid += 1
+        }
+        needsOffer = true
+    }
+
+    func remove(trackSid: String) {
+        guard let i = sections.firstIndex(where: { $0.trackSid == trackSid }) else { return }
+        sections[i].trackSid = nil
+        sections[i].publisherSid = nil
+        needsOffer = true
+    }
+
+    /// The next offer to send, or nil while one is in flight (the change goes out after the answer).
+    func nextOffer(force: Bool = false) throws(NegotiationError) -> String? {
+        if force { needsOffer = true }
+        guard needsOffer, !awaitingAnswer else { return nil }
+        var offerSections = [OfferSection.application(mid: "0")]
+        for s in sections {
+            var section = OfferSection(kind: s.kind, mid: s.mid, direction: s.trackSid == nil ? .inactive : .sendonly,
+                                       codecs: s.codecs,
+                                       extensions: s.kind == .audio ? Self.audioExtensions : Self.videoExtensions)
+            if let track = s.trackSid, let publisher = s.publisherSid {
+                section.stream = SendStream(ssrc: s.ssrc, rtxSSRC: s.rtxSSRC, cname: publisher,
+                                            streamID: "\(publisher)|\(track)", trackID: track)
+            }
+            offerSections.append(section)
+        }
+        var options = SDPOfferOptions(
+            iceUfrag: transport.parameters.ice.ufrag, icePwd: transport.parameters.ice.pwd,
+            fingerprint: Fingerprint(sha256: transport.parameters.fingerprint.bytes),
+            candidates: transport.parameters.candidates.compactMap { try? Candidate(parsing: $0.sdpAttribute) },
+            sections: offerSections, sessionID: sessionID)
+        sessionVersion += 1
+        options.sessionVersion = sessionVersion
+        let offer: SessionDescription
+        do { offer = try makeOffer(options: options) } catch { throw .badSDP("\(error)") }
+        needsOffer = false
+        awaitingAnswer = true
+        return offer.serialized()
+    }
+
+    /// Applies the client's answer; returns whether another offer is due.
+    func apply(answerText: String) throws(NegotiationError) {
+        let answer: SessionDescription
+        do { answer = try SessionDescription(parsing: answerText) } catch { throw .badSDP("\(error)") }
+        awaitingAnswer = false
+        guard let first = answer.media.first(where: { $0.port != 0 }) else { return }
+        let credentials = answer.iceCredentials(for: first)
+        let fingerprint = answer.fingerprints(for: first).first { $0.algorithm.lowercased() == "sha-256" }
+        let transport = self.transport
+        let ice = credentials.map { ICECredentials(ufrag: $0.ufrag, pwd: $0.pwd) }
+        let dtls = fingerprint.map { DTLSFingerprint(algorithm: $0.algorithm, bytes: $0.bytes) }
+        if !remoteKnown || ice != nil {
+            remoteKnown = true
+            transports.execute { transport.setRemote(ice: ice, fingerprint: dtls) }
+        }
+    }
+
+    var hasPendingChanges: Bool { needsOffer }
+
+    func close() {
+        let transport = self.transport
+        transports.execute { transport.close() }
+    }
+}

@@ -1,0 +1,129 @@
+import AccessTokens
+import Foundation
+import HummingbirdWebSocket
+import LiveKitProtocol
+import Logging
+import NIOCore
+import SFU
+
+/// One participant's signalling WebSocket: joins the room, then pumps requests into the room
+/// and responses (from the participant's SignalSink) out, in the client's format.
+struct SignalSession {
+    let admission: Admission
+    let rooms: RoomManager
+    let tokenRefresher: TokenRefresher?
+    let logger: Logger
+
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        let sink = SignalSink()
+        let room: Room
+        let participantSid: String
+        var format = admission.format
+        do {
+            room = try await rooms.roomForJoin(named: admission.room)
+            participantSid = try await room.join(admission.request, sink: sink)
+        } catch {
+            // Refused after the upgrade (room filled up meanwhile, closing...): say why, close.
+            var leave = Livekit_LeaveRequest()
+            leave.reason = .joinFailure
+            leave.action = .disconnect
+            var response = Livekit_SignalResponse()
+            response.message = .leave(leave)
+            try? await write(response, format: format, to: outbound)
+            try? await outbound.close(.policyViolation, reason: "\(error)")
+            logger.info("join refused after upgrade: \(error)")
+            return
+        }
+
+        let formatBox = FormatBox(format)
+        let writer = Task {
+            for await response in sink.stream {
+                do { try await write(response, format: formatBox.value, to: outbound) } catch { break }
+            }
+        }
+        let refresher = Task { await tokenRefresher?.run(claims: admission.claims, sink: sink) }
+
+        var leftCleanly = false
+        do {
+            for try await message in inbound.messages(maxSize: SignalCodec.maximumFrameSize) {
+                let bytes: [UInt8]
+                switch message {
+                case .binary(let buffer):
+                    bytes = Array(buffer.readableBytesView)
+                    format = .binary
+                case .text(let text):
+                    bytes = Array(text.utf8)
+                    format = .json
+                }
+                formatBox.value = format
+                do {
+                    let request = try SignalCodec.decode(bytes, format: format)
+                    if case .leave? = request.message { leftCleanly = true }
+                    await room.handle(request, from: participantSid)
+                } catch {
+                    // A bad frame costs the client an error message, never the session.
+                    logger.debug("bad signal frame: \(error)")
+                    var response = Livekit_RequestResponse()
+                    response.reason = .invalidRequest
+                    response.message = error.description
+                    _ = sink.send(.requestResponse(response))
+                }
+            }
+        } catch {
+            logger.debug("signal connection ended: \(error)")
+        }
+        if !leftCleanly { await room.signalClosed(sid: participantSid, sink: sink) }
+        refresher.cancel()
+        sink.finish()
+        await writer.value
+    }
+
+    private func write(_ response: Livekit_SignalResponse, format: SignalFormat, to outbound: WebSocketOutboundWriter) async throws {
+        let bytes = SignalCodec.encode(response, format: format)
+        switch format {
+        case .binary: try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+        case .json: try await outbound.write(.text(String(decoding: bytes, as: UTF8.self)))
+        }
+    }
+}
+
+/// The client's current frame format, shared between the reader and the writer task.
+final class FormatBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: SignalFormat
+    init(_ value: SignalFormat) { stored = value }
+    var value: SignalFormat {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+}
+
+/// Sends `refresh_token` before the join token expires (LiveKit does the same), so a client
+/// can resume a session that outlives its original token.
+public struct TokenRefresher: Sendable {
+    let keys: [String: String]
+    /// How long before expiry a fresh token is sent.
+    let lead: TimeInterval
+
+    public init(keys: [String: String], lead: TimeInterval = 300) {
+        self.keys = keys
+        self.lead = lead
+    }
+
+    func run(claims: AccessTokenClaims, sink: SignalSink) async {
+        guard let apiKey = claims.apiKey, let secret = keys[apiKey], let expiry = claims.exp else { return }
+        let lifetime = max(600, expiry.timeIntervalSince(claims.nbf ?? Date()))
+        var nextExpiry = expiry
+        while !Task.isCancelled {
+            let wait = max(5, nextExpiry.timeIntervalSinceNow - lead)
+            try? await Task.sleep(for: .seconds(wait))
+            if Task.isCancelled { return }
+            var fresh = claims
+            fresh.nbf = Date()
+            fresh.exp = Date().addingTimeInterval(lifetime)
+            guard let token = try? await TokenIssuer().sign(fresh, secret: secret) else { return }
+            guard sink.send(.refreshToken(token)) else { return }
+            nextExpiry = fresh.exp ?? Date().addingTimeInterval(lifetime)
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import GRDB
+
+/// Schema history. Migrations are append-only: never edit a shipped one, add "v2", "v3", ...
+///
+/// Timestamps are TEXT in GRDB's format, "YYYY-MM-DD HH:MM:SS.SSS" in UTC: they sort
+/// chronologically as text, and SQLite date functions read them, e.g.
+/// `(julianday(left_at) - julianday(joined_at)) * 86400` is a duration in seconds.
+enum Schema {
+    static let v1 = "v1"
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration(v1) { db in
+            try db.execute(sql: """
+                CREATE TABLE room (
+                    sid               TEXT PRIMARY KEY NOT NULL CHECK (sid LIKE 'RM\\_%' ESCAPE '\\'),
+                    name              TEXT NOT NULL CHECK (length(name) > 0),
+                    created_at        TEXT NOT NULL,
+                    closed_at         TEXT,
+                    empty_timeout     INTEGER NOT NULL DEFAULT 0 CHECK (empty_timeout >= 0),
+                    departure_timeout INTEGER NOT NULL DEFAULT 0 CHECK (departure_timeout >= 0),
+                    max_participants  INTEGER NOT NULL DEFAULT 0 CHECK (max_participants >= 0),
+                    metadata          TEXT NOT NULL DEFAULT '',
+                    creation_reason   TEXT NOT NULL DEFAULT '',
+                    close_reason      TEXT,
+                    CHECK (closed_at IS NULL OR closed_at >= created_at)
+                );
+
+                -- A name is unique among open rooms only: closed rooms keep their name in
+                -- history and a new room (new sid) may take it. Also serves "open room by name".
+                CREATE UNIQUE INDEX room_open_name ON room(name) WHERE closed_at IS NULL;
+                -- History of every incarnation of a name.
+                CREATE INDEX room_name_created_at ON room(name, created_at);
+                -- Time-range reports and retention purges.
+                CREATE INDEX room_created_at ON room(created_at);
+
+                CREATE TABLE participant_session (
+                    sid          TEXT PRIMARY KEY NOT NULL CHECK (sid LIKE 'PA\\_%' ESCAPE '\\'),
+                    room_sid     TEXT NOT NULL REFERENCES room(sid) ON DELETE CASCADE,
+                    identity     TEXT NOT NULL CHECK (length(identity) > 0),
+                    name         TEXT NOT NULL DEFAULT '',
+                    metadata     TEXT NOT NULL DEFAULT '',
+                    joined_at    TEXT NOT NULL,
+                    left_at      TEXT,
+                    leave_reason TEXT,
+                    client_info  TEXT CHECK (client_info IS NULL OR json_valid(client_info)),
+                    CHECK (left_at IS NULL OR left_at >= joined_at)
+                );
+
+                -- "Who was in room X" (also the FK index for ON DELETE CASCADE).
+                CREATE INDEX participant_session_room ON participant_session(room_sid, joined_at);
+                -- "Where has identity Y been".
+                CREATE INDEX participant_session_identity ON participant_session(identity, joined_at);
+                -- One live session per identity per room (LiveKit kicks the older one with
+                -- DUPLICATE_IDENTITY); also makes "active sessions" and crash recovery cheap.
+                CREATE UNIQUE INDEX participant_session_active
+                    ON participant_session(room_sid, identity) WHERE left_at IS NULL;
+
+                -- Operator report: one row per session with room name and duration in seconds
+                -- (NULL duration_seconds = still connected).
+                CREATE VIEW participant_session_report AS
+                SELECT s.sid, s.room_sid, r.name AS room_name, s.identity, s.name,
+                       s.joined_at, s.left_at, s.leave_reason,
+                       (julianday(s.left_at) - julianday(s.joined_at)) * 86400.0 AS duration_seconds,
+                       json_extract(s.client_info, '$.sdk') AS sdk,
+                       json_extract(s.client_info, '$.version') AS sdk_version,
+                       json_extract(s.client_info, '$.os') AS os
+                FROM participant_session s JOIN room r ON r.sid = s.room_sid;
+                """)
+        }
+        return migrator
+    }
+}
