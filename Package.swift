@@ -66,8 +66,8 @@ let package = Package(
 
         // SFU core: rooms, participants, peer connections (negotiation), later forwarding.
         .target(name: "SFU", dependencies: [
-            "MediaTransport", "SDP", "RTP", "RTCP", "ICE", "DTLS", "LiveKitProtocol", "Store", "AccessTokens",
-            .product(name: "Logging", package: "swift-log"),
+            "MediaTransport", "SDP", "RTP", "RTCP", "ICE", "DTLS", "PayloadFormats", "LiveKitProtocol", "Store",
+            "AccessTokens", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         // LiveKit signalling over WebSocket (/rtc) and the Twirp server API.
         .target(name: "Signalling", dependencies: [
@@ -101,7 +101,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         .executableTarget(name: "switchboard", dependencies: [
-            "SwitchboardServer",
+            "SwitchboardServer", "AccessTokens",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 
@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"], swiftSettings: strict),
         .testTarget(name: "MediaTransportTests", dependencies: ["MediaTransport", "DTLS", "SRTP", "STUN", "ICE"], swiftSettings: strict),
         .testTarget(name: "SFUTests", dependencies: [
-            "SFU", "LiveKitProtocol", "AccessTokens", "MediaTransport", "Store", "SDP",
+            "SFU", "Signalling", "LiveKitProtocol", "AccessTokens", "MediaTransport", "Store", "SDP",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .testTarget(name: "SignallingTests", dependencies: [

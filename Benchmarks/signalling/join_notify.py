@@ -37,7 +37,7 @@ implementations are available:
 
 Usage:
   /work/main/.venv-test/bin/python Benchmarks/signalling/join_notify.py [--sizes 10,25,50]
-      [--joins 100] [--warmup 10] [--clients aiohttp,raw] [--binary PATH] [--timeout 170]
+      [--joins 200] [--warmup 10] [--clients aiohttp,raw] [--binary PATH] [--timeout 170]
 """
 
 from __future__ import annotations
@@ -81,13 +81,12 @@ def pick_binary(explicit: str | None) -> str:
         return explicit
     debug = os.path.join(REPO, ".build", "debug", "switchboard")
     release = os.path.join(REPO, ".build", "release", "switchboard")
-    candidates = [p for p in (release, debug) if os.path.exists(p)]
-    if not candidates:
-        sys.exit("no switchboard binary under .build/{release,debug}")
     # Prefer release when present and at least as new as the debug binary.
     if os.path.exists(release) and (not os.path.exists(debug) or os.path.getmtime(release) >= os.path.getmtime(debug)):
         return release
-    return candidates[-1] if not os.path.exists(debug) else debug
+    if os.path.exists(debug):
+        return debug
+    sys.exit("no switchboard binary under .build/{release,debug}")
 
 
 class Server:
@@ -98,10 +97,10 @@ class Server:
     # Nothing else is changed; the limiter's cost per join is the same either way.
     CONFIG = "limits:\n  join_burst: 1000000\n  joins_per_second: 1000000\n"
 
-    def __init__(self, binary: str, log_level: str):
+    def __init__(self, binary: str, log_level: str, tmp_base: str | None):
         self.binary = binary
         self.log_level = log_level
-        self.tmp = tempfile.mkdtemp(prefix="switchboard-bench-")
+        self.tmp = tempfile.mkdtemp(prefix="switchboard-bench-", dir=tmp_base)
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
 
@@ -399,7 +398,13 @@ async def open_participant(cls, session, url, token, on_message):
     return conn
 
 
-async def run_size(cls, session, port: int, n: int, joins: int, warmup: int, tag: str) -> list[JoinSample]:
+def server_cpu_ns(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+
+
+async def run_size(cls, session, port: int, server_pid: int, n: int, joins: int, warmup: int, tag: str):
     room_name = f"bench-{tag}-{cls.name}-{n}-{os.getpid()}"
     url = f"ws://127.0.0.1:{port}/rtc"
     room = Room(n - 1)
@@ -420,13 +425,13 @@ async def run_size(cls, session, port: int, n: int, joins: int, warmup: int, tag
     samples: list[JoinSample] = []
     gc.collect()
     gc.disable()
+    cpu = {}
     try:
         for k in range(warmup + joins):
+            if k == warmup:
+                cpu = {"server": server_cpu_ns(server_pid), "client": time.process_time_ns(), "wall": now_ns()}
             room.expect(f"joiner-{k}")
             joined_at = asyncio.get_running_loop().create_future()
-
-            def on_join(conn, resp, t, fut=joined_at):
-                pass
 
             conn = cls(session, lambda c, resp, t, fut=joined_at: (
                 fut.set_result(t) if resp.WhichOneof("message") == "join" and not fut.done() else None))
@@ -440,11 +445,18 @@ async def run_size(cls, session, port: int, n: int, joins: int, warmup: int, tag
             await asyncio.wait_for(room.all_left.wait(), 10)
             await conn.close()
             await asyncio.sleep(0.002)
+        cpu = {"server": server_cpu_ns(server_pid) - cpu["server"], "client": time.process_time_ns() - cpu["client"],
+               "wall": now_ns() - cpu["wall"]}
     finally:
         gc.enable()
+    # Leave cleanly: a bare close keeps each filler for a resume until the server's ping
+    # timeout, and that later sweep would run during the next room's measurement.
+    for f in fillers:
+        await f.send(leave)
+    await asyncio.sleep(0.2)
     for f in fillers:
         await f.close()
-    return samples
+    return samples, cpu
 
 
 def stats(values) -> tuple[float, float, float]:
@@ -485,8 +497,8 @@ def markdown(results) -> str:
     return "\n".join(lines)
 
 
-async def main_async(args, port: int):
-    results = []
+async def main_async(args, port: int, server_pid: int):
+    results, usage, raw = [], [], []
     timeout = aiohttp.ClientTimeout(total=None, connect=10)
     connector = aiohttp.TCPConnector(limit=0, force_close=True)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
@@ -494,13 +506,20 @@ async def main_async(args, port: int):
             cls = CLIENTS[client]
             for n in args.sizes:
                 t = time.monotonic()
-                samples = await run_size(cls, session, port, n, args.joins, args.warmup, args.tag)
+                samples, cpu = await run_size(cls, session, port, server_pid, n, args.joins, args.warmup, args.tag)
                 summary = summarize(samples)
                 results.append(((client, n, len(samples)), summary))
+                usage.append((client, n, len(samples), cpu))
+                raw.append({"client": client, "n": n, "cpu_ns": cpu,
+                            "joins": [{"t0": x.t0, "t_join": x.t_join, "recv": x.recv} for x in samples]})
                 a, c = summary["a"], summary["c"]
                 print(f"# {client} N={n}: {len(samples)} joins in {time.monotonic() - t:.1f}s; "
                       f"(a) p50 {a[0]:.3f} p99 {a[1]:.3f} ms, spread p99 {c[1]:.3f} ms", file=sys.stderr, flush=True)
-    return results
+    if args.json:
+        import json
+        with open(args.json, "w") as f:
+            json.dump({"sizes": args.sizes, "runs": raw}, f)
+    return results, usage
 
 
 def machine() -> str:
@@ -517,12 +536,14 @@ def machine() -> str:
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="10,25,50", help="room sizes N (comma separated)")
-    p.add_argument("--joins", type=int, default=100, help="measured joins per N")
+    p.add_argument("--joins", type=int, default=200, help="measured joins per N")
     p.add_argument("--warmup", type=int, default=10, help="unmeasured joins per N first")
     p.add_argument("--clients", default="aiohttp,raw", help="client implementations: aiohttp, raw")
     p.add_argument("--binary", help="switchboard binary (default: .build/release if newer, else .build/debug)")
     p.add_argument("--log-level", default="info", help="server --log-level (default info, the server default)")
     p.add_argument("--timeout", type=float, default=170, help="hard limit for the whole run, seconds")
+    p.add_argument("--tmp-base", help="where the server's temporary --data-dir goes (default: $TMPDIR or /tmp)")
+    p.add_argument("--json", help="also write every raw sample (ns) to this JSON file")
     p.add_argument("--tag", default="r", help="room name tag")
     args = p.parse_args()
     args.sizes = [int(x) for x in args.sizes.split(",")]
@@ -533,7 +554,7 @@ def main():
 
     binary = pick_binary(args.binary)
     kind = "release" if "/release/" in binary else ("debug" if "/debug/" in binary else "?")
-    server = Server(binary, args.log_level)
+    server = Server(binary, args.log_level, args.tmp_base)
 
     def hard_timeout(*_):
         server.stop()
@@ -547,7 +568,7 @@ def main():
         print(f"# {' '.join(server.command)}", file=sys.stderr, flush=True)
         print(f"# machine: {machine()}", file=sys.stderr, flush=True)
         started = time.monotonic()
-        results = asyncio.run(asyncio.wait_for(main_async(args, port), args.timeout))
+        results, usage = asyncio.run(asyncio.wait_for(main_async(args, port, server.proc.pid), args.timeout))
         elapsed = time.monotonic() - started
         problems = server.warnings_in_log()
     finally:
@@ -556,6 +577,13 @@ def main():
     print(f"Server: `{os.path.relpath(binary, REPO)}` ({kind} build), --log-level {args.log_level}. "
           f"Machine: {machine()}. Measured in {elapsed:.0f} s.\n")
     print(markdown(results))
+    print("\nCPU during the measured joins (server: /proc utime+stime at 10 ms tick resolution; client: "
+          "this Python process; both per join, including the leave):\n")
+    print("| client | N | wall ms / join | server CPU ms / join | client CPU ms / join |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for client, n, joins, cpu in usage:
+        print(f"| {client} | {n} | {cpu['wall'] / joins / 1e6:.2f} | {cpu['server'] / joins / 1e6:.2f} | "
+              f"{cpu['client'] / joins / 1e6:.2f} |")
     if problems:
         print("\nServer log warnings/errors:\n" + "\n".join("    " + l for l in problems[:20]))
 

@@ -65,6 +65,22 @@ public final class WebRTCTransport: @unchecked Sendable {
         rtpSent &+= 1
     }
 
+    /// Copies `packet` into the send batch, lets `rewrite` change it there (SSRC, sequence
+    /// number... for this receiver), then encrypts it: one copy, no allocation.
+    public func sendRTP(_ packet: UnsafeRawBufferPointer, rewrite: (UnsafeMutableRawBufferPointer) -> Void) {
+        guard let srtp, let address = remoteAddress, let socket = server.loop.socketIndex(for: address) else { return }
+        server.loop.send(on: socket, to: address) { buffer in
+            guard packet.count + SRTPProfile.maxTrailerLength <= buffer.count else { return 0 }
+            buffer.copyMemory(from: packet)
+            rewrite(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<packet.count]))
+            return (try? srtp.outbound.protectRTP(buffer, length: packet.count)) ?? 0
+        }
+        rtpSent &+= 1
+    }
+
+    /// Whether media can be sent now (DTLS done, a remote address known).
+    public var canSend: Bool { srtp != nil && remoteAddress != nil }
+
     public func sendRTCP(_ packet: UnsafeRawBufferPointer) {
         guard let srtp, let address = remoteAddress, let socket = server.loop.socketIndex(for: address) else { return }
         server.loop.send(on: socket, to: address) { buffer in
@@ -190,5 +206,10 @@ public final class WebRTCTransport: @unchecked Sendable {
         srtp = nil
         transition(to: .closed(reason))
         server.forget(self)
+        // The owner's closures often reference objects that reference this transport.
+        onRTP = nil
+        onRTCP = nil
+        onApplicationData = nil
+        onStateChange = nil
     }
 }

@@ -56,7 +56,10 @@ public struct JoinRequest: Sendable {
         p.recorder = grant.recorder ?? false
         p.agent = grant.agent ?? false
         p.canSubscribeMetrics = grant.canSubscribeMetricsEffective
-        p.canPublishSources = (grant.canPublishSources ?? []).compactMap(Livekit_TrackSource.init(grantName:))
+        let listed = grant.canPublishSources ?? []
+        p.canPublishSources = listed.compactMap { Livekit_TrackSource(grantName: $0.lowercased()) }
+        // A source list naming nothing we know must not turn into "every source allowed".
+        if !listed.isEmpty && p.canPublishSources.isEmpty { p.canPublish = false }
         return p
     }
 }

@@ -65,5 +65,6 @@ final class Participant {
         return info
     }
 
-    func send(_ message: Livekit_SignalResponse.OneOf_Message) -> Bool { sink.send(message) }
+    @discardableResult
+    func send(_ message: Livekit_SignalResponse.OneOf_Message) -> SignalSink.Delivery { sink.send(message) }
 }

@@ -12,6 +12,8 @@ struct PublishedTrack {
     var codecs: [Codec] = []
     var extensions: [ExtMap] = []
     var ssrcs: [UInt32] = []
+    /// Its media-loop side, once negotiated.
+    var producer: Producer?
 
     var sid: String { info.sid }
     var kind: Livekit_TrackType { info.type }

@@ -32,6 +32,7 @@ enum NegotiationError: Error, CustomStringConvertible {
 /// track is published; SCTP itself is not run yet.
 final class PublisherConnection {
     private let transports: TransportServer
+    let ingress = PublisherIngress()
     private(set) var transport: WebRTCTransport?
     private var sessionVersion: UInt64 = 1
     private let sessionID = String(UInt64.random(in: 1..<(1 << 62)))
@@ -62,6 +63,8 @@ final class PublisherConnection {
                 transport = try transports.makeTransport(remoteICE: remoteICE, remoteFingerprint: remoteFingerprint)
             } catch { throw .transport("\(error)") }
             transport.onStateChange = onState
+            let ingress = self.ingress
+            transport.onRTP = { packet in ingress.receive(packet) }
             transports.register(transport)
             self.transport = transport
         }
@@ -81,10 +84,13 @@ final class PublisherConnection {
         do { answer = try makeAnswer(to: offer, options: options) } catch { throw .badSDP("\(error)") }
 
         var sections: [PublisherSection] = []
-        for (offered, answered) in zip(offer.media, answer.media) where offered.isRTP && answered.port != 0 {
+        for (offered, answered) in zip(offer.media, answer.media) where offered.isRTP {
             guard let mid = offered.mid else { continue }
+            // A stopped transceiver (port 0) or a rejected section sends nothing: its track, if
+            // any, is unpublished.
+            let stopped = offered.port == 0 || answered.port == 0
             sections.append(PublisherSection(
-                mid: mid, kind: offered.kind, direction: offered.direction,
+                mid: mid, kind: offered.kind, direction: stopped ? .inactive : offered.direction,
                 clientTrackID: offered.msids.first?.trackID, codecs: answered.codecs,
                 extensions: answered.extMaps, ssrcs: offered.ssrcs))
         }

@@ -104,6 +104,11 @@ extension Room {
     /// first unmatched request of the same kind), publishes newly negotiated ones and unpublishes
     /// tracks whose section stopped sending.
     private func mapPublishedTracks(_ sections: [PublisherSection], of participant: Participant) {
+        for section in sections {
+            logger.debug("publisher section", metadata: ["mid": "\(section.mid)", "ssrcs": "\(section.ssrcs)",
+                "track": "\(section.clientTrackID ?? "-")", "codecs": "\(section.codecs.map { "\($0.payloadType) \($0.name)" })",
+                "ext": "\(section.extensions.map { "\($0.id)=\($0.uri)" })"])
+        }
         var newlyPublished: [PublishedTrack] = []
         var unpublished: [String] = []
         for section in sections {
@@ -125,6 +130,18 @@ extension Room {
                 track.info.mimeType = (kind == .audio ? "audio/" : "video/") + primary.name
             }
             track.info.mid = section.mid
+            if let transport = participant.publisher.transport, let primary = section.codecs.first(where: { !$0.isRTX && !$0.isRED && !$0.isFEC }) {
+                let extensionIDs = Dictionary(section.extensions.map { ($0.uri, UInt8(truncatingIfNeeded: $0.id)) },
+                                              uniquingKeysWith: { a, _ in a })
+                let producer = Producer(trackSid: track.sid, isVideo: kind == .video, clockRate: primary.clockRate,
+                                        isVP8: primary.name.uppercased() == "VP8", extensionIDs: extensionIDs,
+                                        primaryPayloadTypes: [primary.payloadType], publisherTransport: transport)
+                producer.muted = track.info.muted
+                track.producer = producer
+                let ingress = participant.publisher.ingress
+                let mid = section.mid, ssrcs = section.ssrcs
+                context.transports.execute { ingress.add(producer, mid: mid, ssrcs: ssrcs) }
+            }
             participant.tracks[track.sid] = track
             newlyPublished.append(track)
         }
@@ -144,6 +161,8 @@ extension Room {
 
     func unpublish(trackSid: String, of participant: Participant) {
         guard let track = participant.tracks.removeValue(forKey: trackSid) else { return }
+        let ingress = participant.publisher.ingress
+        context.transports.execute { ingress.remove(trackSid: trackSid) }
         for other in participants.values where other.subscriber.subscribedTrackSids.contains(trackSid) {
             other.subscriber.remove(trackSid: trackSid)
             other.desiredSubscriptions.remove(trackSid)
@@ -163,6 +182,7 @@ extension Room {
         guard track.info.muted != muted else { return track.info }
         track.info.muted = muted
         participant.tracks[trackSid] = track
+        if let producer = track.producer { context.transports.execute { producer.setMuted(muted) } }
         participant.version += 1
         if byAdmin {
             var mute = Livekit_MuteTrackRequest()

@@ -66,6 +66,9 @@ public actor Room {
 
     func participant(identity: String) -> Participant? { participants.values.first { $0.identity == identity } }
 
+    /// Why an expired room closes, for the store.
+    var expiryReason: String { everHadParticipants ? "departure_timeout" : "empty_timeout" }
+
     /// Whether the room should close now (LiveKit: departure_timeout after the last participant
     /// left, empty_timeout if nobody ever joined).
     func isExpired(now: Date) -> Bool {
@@ -149,7 +152,7 @@ public actor Room {
         var reconnect = Livekit_ReconnectResponse()
         reconnect.serverInfo = context.serverInfo
         _ = participant.send(.reconnect(reconnect))
-        negotiateSubscriber(participant, force: true)
+        negotiateSubscriber(participant, force: true, restart: true)
         logger.info("participant resumed", metadata: ["participant": "\(participant.identity)"])
         return sid
     }
@@ -202,12 +205,16 @@ public actor Room {
         logger.info("participant left", metadata: ["participant": "\(participant.identity)", "reason": "\(reason)"])
     }
 
-    /// Drops sessions whose signalling connection is gone for longer than the ping timeout.
+    /// Drops sessions whose signalling connection is gone for longer than the ping timeout, and
+    /// treats a client silent for that long (no ping, no request) as gone.
     func sweep(now: Date) {
         let grace = Double(context.pingTimeout)
         for participant in participants.values {
-            if let since = participant.disconnectedAt, now.timeIntervalSince(since) > grace {
-                remove(participant, reason: .signalClose, notify: false)
+            if let since = participant.disconnectedAt {
+                if now.timeIntervalSince(since) > grace { remove(participant, reason: .signalClose, notify: false) }
+            } else if now.timeIntervalSince(participant.lastSeen) > grace + Double(context.pingInterval) {
+                participant.disconnectedAt = now
+                participant.sink.finish()
             }
         }
     }
@@ -226,7 +233,7 @@ public actor Room {
         var update = Livekit_ParticipantUpdate()
         update.participants = infos
         for participant in participants.values where participant.sid != except {
-            if !participant.send(.update(update)) { slowConsumer(participant) }
+            if participant.send(.update(update)) == .overflow { slowConsumer(participant) }
         }
     }
 
@@ -241,9 +248,9 @@ public actor Room {
         Task { self.remove(participant, reason: .signalClose, notify: false) }
     }
 
-    func negotiateSubscriber(_ participant: Participant, force: Bool = false) {
+    func negotiateSubscriber(_ participant: Participant, force: Bool = false, restart: Bool = false) {
         do {
-            guard let offer = try participant.subscriber.nextOffer(force: force) else { return }
+            guard let offer = try participant.subscriber.nextOffer(force: force, restart: restart) else { return }
             var description = Livekit_SessionDescription()
             description.type = "offer"
             description.sdp = offer

@@ -92,7 +92,7 @@ public actor RoomManager {
             if await room.isExpired(now: now) {
                 rooms[name] = nil
                 await room.close(reason: .roomClosed)
-                _ = try? context.store.closeRoom(sid: room.sid, reason: "empty_timeout")
+                _ = try? context.store.closeRoom(sid: room.sid, reason: await room.expiryReason)
                 context.logger.info("room closed (empty)", metadata: ["room": "\(name)"])
             }
         }

@@ -16,17 +16,27 @@ public final class SignalSink: Sendable {
                                                         bufferingPolicy: .bufferingOldest(SignalSink.capacity))
     }
 
-    /// Queues `response`; false when the client is too slow (buffer full) or the sink is closed.
+    public enum Delivery: Sendable, Equatable {
+        case queued
+        /// The client stopped reading and the buffer is full: it should be disconnected.
+        case overflow
+        /// The connection is gone (a resume may still attach a new one).
+        case closed
+    }
+
+    /// Queues `response`; `overflow` when the client is too slow, `closed` after `finish`.
     @discardableResult
-    public func send(_ response: Livekit_SignalResponse) -> Bool {
+    public func send(_ response: Livekit_SignalResponse) -> Delivery {
         switch continuation.yield(response) {
-        case .enqueued: return true
-        case .dropped, .terminated: return false
-        @unknown default: return false
+        case .enqueued: return .queued
+        case .dropped: return .overflow
+        case .terminated: return .closed
+        @unknown default: return .closed
         }
     }
 
-    public func send(_ message: Livekit_SignalResponse.OneOf_Message) -> Bool {
+    @discardableResult
+    public func send(_ message: Livekit_SignalResponse.OneOf_Message) -> Delivery {
         var response = Livekit_SignalResponse()
         response.message = message
         return send(response)

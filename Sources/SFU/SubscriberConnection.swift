@@ -21,6 +21,7 @@ final class SubscriberConnection {
     }
 
     let transport: WebRTCTransport
+    let egress = SubscriberEgress()
     private let transports: TransportServer
     private(set) var sections: [Section] = []
     private var nextMid = 1
@@ -43,13 +44,24 @@ final class SubscriberConnection {
         self.transports = transports
         do { transport = try transports.makeTransport() } catch { throw .transport("\(error)") }
         transport.onStateChange = onState
+        let egress = self.egress
+        transport.onRTCP = { packet in egress.receiveRTCP(packet) }
         transports.register(transport)
     }
 
+    /// Subscriber-side header extension ids by URI, as offered.
+    static func extensionIDs(video: Bool) -> [String: UInt8] {
+        Dictionary((video ? videoExtensions : audioExtensions).map { ($0.uri, UInt8($0.id)) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    func section(trackSid: String) -> Section? { sections.first { $0.trackSid == trackSid } }
+
     var subscribedTrackSids: [String] { sections.compactMap(\.trackSid) }
 
-    /// Adds a section for `track` of `publisherSid`, reusing a stopped slot of the same kind.
+    /// Adds a section for `track` of `publisherSid` (reusing a stopped slot of the same kind) and
+    /// a consumer feeding it from the track's producer.
     func add(track: PublishedTrack, publisherSid: String) {
+        defer { attachConsumer(track) }
         guard !sections.contains(where: { $0.trackSid == track.sid }), !track.codecs.isEmpty else { return }
         let kind: MediaKind = track.kind == .audio ? .audio : .video
         let hasRTX = track.codecs.contains { $0.isRTX }
@@ -68,7 +80,25 @@ final class SubscriberConnection {
         needsOffer = true
     }
 
+    private func attachConsumer(_ track: PublishedTrack) {
+        guard let producer = track.producer, let section = section(trackSid: track.sid) else { return }
+        let isVideo = track.kind == .video
+        let consumer = Consumer(trackSid: track.sid, transport: transport, ssrc: section.ssrc, isVideo: isVideo,
+                                extensionMap: HeaderExtensionMap(publisher: producer.extensionIDs,
+                                                                 subscriber: Self.extensionIDs(video: isVideo)),
+                                payloadTypes: section.codecs.map { ($0.payloadType, $0.payloadType) })
+        let egress = self.egress
+        transports.execute {
+            producer.add(consumer)
+            egress.add(consumer, of: producer)
+        }
+    }
+
     func remove(trackSid: String) {
+        let egress = self.egress
+        transports.execute {
+            if let (consumer, producer) = egress.remove(trackSid: trackSid) { producer.remove(consumer) }
+        }
         guard let i = sections.firstIndex(where: { $0.trackSid == trackSid }) else { return }
         sections[i].trackSid = nil
         sections[i].publisherSid = nil
@@ -76,8 +106,10 @@ final class SubscriberConnection {
     }
 
     /// The next offer to send, or nil while one is in flight (the change goes out after the answer).
-    func nextOffer(force: Bool = false) throws(NegotiationError) -> String? {
+    /// `restart`: a resumed client lost whatever was in flight; offer again regardless.
+    func nextOffer(force: Bool = false, restart: Bool = false) throws(NegotiationError) -> String? {
         if force { needsOffer = true }
+        if restart { awaitingAnswer = false }
         guard needsOffer, !awaitingAnswer else { return nil }
         var offerSections = [OfferSection.application(mid: "0")]
         for s in sections {

@@ -27,6 +27,13 @@ struct SignalSession {
             var leave = Livekit_LeaveRequest()
             leave.reason = .joinFailure
             leave.action = .disconnect
+            if case JoinError.resumeUnknown = error {
+                // The session is gone (left, timed out, server restarted): tell the client to
+                // rejoin from scratch instead of giving up.
+                leave.reason = .stateMismatch
+                leave.action = .reconnect
+                leave.canReconnect = true
+            }
             var response = Livekit_SignalResponse()
             response.message = .leave(leave)
             try? await write(response, format: format, to: outbound)
@@ -122,7 +129,7 @@ public struct TokenRefresher: Sendable {
             fresh.nbf = Date()
             fresh.exp = Date().addingTimeInterval(lifetime)
             guard let token = try? await TokenIssuer().sign(fresh, secret: secret) else { return }
-            guard sink.send(.refreshToken(token)) else { return }
+            guard sink.send(.refreshToken(token)) == .queued else { return }
             nextExpiry = fresh.exp ?? Date().addingTimeInterval(lifetime)
         }
     }

@@ -17,6 +17,7 @@ public final class SwitchboardServer: Sendable {
     public let store: SwitchboardStore
     public let rooms: RoomManager
     let rtc: RTCService
+    let roomService: RoomServiceAPI
     private let logger: Logger
 
     /// Prepares everything that can fail before any port is announced: config, data directory,
@@ -46,6 +47,7 @@ public final class SwitchboardServer: Sendable {
         rtc = RTCService(rooms: rooms, admission: JoinAdmission(verifier: verifier),
                          limiter: JoinRateLimiter(burst: configuration.joinBurst, perSecond: configuration.joinsPerSecond),
                          refresher: TokenRefresher(keys: configuration.keys), logger: logger)
+        roomService = RoomServiceAPI(rooms: rooms, verifier: verifier, logger: logger)
     }
 
     /// Runs until SIGINT/SIGTERM, then closes every transport.
@@ -89,6 +91,10 @@ public final class SwitchboardServer: Sendable {
     func makeRouter() -> Router<SwitchboardRequestContext> {
         let router = Router(context: SwitchboardRequestContext.self)
         rtc.register(on: router)
+        roomService.register(on: router)
+        if configuration.development, let (key, secret) = configuration.keys.sorted(by: { $0.key < $1.key }).first {
+            DevelopmentTokens(apiKey: key, secret: secret).register(on: router)
+        }
         let transports = self.transports
         let logger = self.logger
         router.get("/") { _, _ in

@@ -11,14 +11,12 @@ import http.client
 import time
 import urllib.error
 import urllib.request
-import warnings
-
 import pytest
 
 from livekit import api, rtc
 
 # dev keys are short; PyJWT warns about every token made with them.
-warnings.filterwarnings("ignore", message=".*HMAC key.*")
+pytestmark = pytest.mark.filterwarnings("ignore:The HMAC key is")
 
 API_KEY, API_SECRET = "devkey", "secret"
 ROOM = "r1"
@@ -181,6 +179,7 @@ def test_metadata_name_attributes_propagate(server):
     async def body(s):
         a, _ = await s.join("alice", name="Alice", can_update_own_metadata=True)
         b, b_ev = await s.join("bob")
+        assert a.local_participant.permissions.can_update_metadata
 
         await asyncio.wait_for(a.local_participant.set_metadata('{"mood":"happy"}'), 10)
         p, old, new = await b_ev.wait("participant_metadata_changed",
@@ -211,6 +210,7 @@ def test_metadata_update_refused_without_grant(server):
     async def body(s):
         a, _ = await s.join("alice", name="Alice")  # no canUpdateOwnMetadata
         b, b_ev = await s.join("bob")
+        assert not a.local_participant.permissions.can_update_metadata
 
         # The Python SDK ignores the error in the FFI callback, so set_* may return normally;
         # what matters is that the server does not apply or broadcast the change.
@@ -218,9 +218,10 @@ def test_metadata_update_refused_without_grant(server):
         for call in (a.local_participant.set_metadata("sneaky"),
                      a.local_participant.set_name("Mallory"),
                      a.local_participant.set_attributes({"evil": "1"})):
+            t0 = time.monotonic()
             try:
                 await asyncio.wait_for(call, 15)
-                outcomes.append("returned")
+                outcomes.append(f"returned after {time.monotonic() - t0:.2f}s")
             except asyncio.TimeoutError:
                 raise AssertionError("set_* hung for 15 s (no RequestResponse from the server?)")
             except Exception as e:  # refused locally or by the server: both fine
@@ -486,6 +487,9 @@ def test_publish_refused_without_can_publish(server):
     async def body(s):
         a, _ = await s.join("alice", can_publish=False)
         b, b_ev = await s.join("bob")
+        assert not a.local_participant.permissions.can_publish
+        # The server answers AddTrack with RequestResponse NOT_ALLOWED; livekit 1.2.1 ignores
+        # that and fails the publish after its own 10 s TrackPublishedResponse timeout.
         src = rtc.AudioSource(48000, 1)
         mic = rtc.LocalAudioTrack.create_audio_track("mic", src)
         t0 = time.monotonic()

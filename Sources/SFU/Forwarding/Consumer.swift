@@ -1,0 +1,107 @@
+import PayloadFormats
+import RTP
+import MediaTransport
+
+/// One subscriber's copy of one producer (mediasoup's Consumer): rewrites SSRC, payload type,
+/// header extension ids, sequence numbers and timestamps so the subscriber sees one continuous
+/// stream across mutes, pauses and source switches, with gaps only where packets were lost.
+///
+/// Ownership: media loop thread only.
+final class Consumer: @unchecked Sendable {
+    let trackSid: String
+    let transport: WebRTCTransport
+    let ssrc: UInt32
+    let isVideo: Bool
+    let extensionMap: HeaderExtensionMap
+    /// Publisher payload type -> subscriber payload type (identical when we offered the
+    /// publisher's codecs, which the subscriber offer does).
+    private var payloadTypes: [UInt8]
+    var paused = false
+    /// A new (or resumed) video consumer forwards nothing until a keyframe starts.
+    var waitingForKeyframe: Bool
+
+    // Continuity state (RFC 3550 §5.1: sequence numbers and timestamps continue per SSRC).
+    private var started = false
+    private var sourceSSRC: UInt32 = 0
+    private var sequenceOffset: UInt16 = 0
+    private var timestampOffset: UInt32 = 0
+    private var lastSequence: UInt16 = 0
+    private var lastTimestamp: UInt32 = 0
+    private var resync = true
+    private(set) var packetsSent = 0
+
+    init(trackSid: String, transport: WebRTCTransport, ssrc: UInt32, isVideo: Bool, extensionMap: HeaderExtensionMap,
+         payloadTypes: [(UInt8, UInt8)]) {
+        self.trackSid = trackSid
+        self.transport = transport
+        self.ssrc = ssrc
+        self.isVideo = isVideo
+        self.extensionMap = extensionMap
+        self.waitingForKeyframe = isVideo
+        var table = Array(0...UInt8(127))
+        for (from, to) in payloadTypes where from < 128 && to < 128 { table[Int(from)] = to }
+        self.payloadTypes = table
+    }
+
+    /// Pause (mute, unsubscribe pending) or resume; resuming video waits for a keyframe, and the
+    /// sequence/timestamp line is re-anchored so the pause leaves no gap.
+    func setPaused(_ paused: Bool) {
+        guard self.paused != paused else { return }
+        self.paused = paused
+        if !paused {
+            resync = true
+            if isVideo { waitingForKeyframe = true }
+        }
+    }
+
+    /// Forwards one packet (returns false if it was held back, e.g. waiting for a keyframe).
+    @discardableResult
+    func forward(_ packet: UnsafeRawBufferPointer, header: RTPHeaderView, isKeyframe: Bool, clockRate: UInt32) -> Bool {
+        guard !paused else { return false }
+        if waitingForKeyframe {
+            guard isKeyframe else { return false }
+            waitingForKeyframe = false
+        }
+        if header.ssrc != sourceSSRC { sourceSSRC = header.ssrc; resync = true }
+        if resync || !started {
+            // Continue from the last packet sent: next sequence number, and a timestamp one
+            // frame (or 20 ms of audio) later.
+            let step: UInt32 = started ? (isVideo ? clockRate / 30 : clockRate / 50) : 0
+            sequenceOffset = started ? (lastSequence &+ 1) &- header.sequenceNumber : 0
+            timestampOffset = started ? (lastTimestamp &+ step) &- header.timestamp : 0
+            started = true
+            resync = false
+        }
+        let sequence = header.sequenceNumber &+ sequenceOffset
+        let timestamp = header.timestamp &+ timestampOffset
+        if Int16(bitPattern: sequence &- lastSequence) > 0 || packetsSent == 0 {
+            lastSequence = sequence
+            lastTimestamp = timestamp
+        }
+        send(packet, header: header, sequence: sequence, timestamp: timestamp)
+        return true
+    }
+
+    /// Resends a cached packet that the subscriber NACKed, with its original rewriting.
+    func retransmit(_ packet: UnsafeRawBufferPointer) {
+        guard let header = try? RTPHeaderView(validating: packet), header.ssrc == sourceSSRC else { return }
+        send(packet, header: header, sequence: header.sequenceNumber &+ sequenceOffset,
+             timestamp: header.timestamp &+ timestampOffset)
+    }
+
+    /// The publisher sequence number that became `sequence` for this subscriber.
+    func sourceSequence(for sequence: UInt16) -> UInt16 { sequence &- sequenceOffset }
+
+    private func send(_ packet: UnsafeRawBufferPointer, header: RTPHeaderView, sequence: UInt16, timestamp: UInt32) {
+        let ssrc = self.ssrc, map = extensionMap
+        let payloadType = payloadTypes[Int(header.payloadType & 0x7F)]
+        transport.sendRTP(packet) { buffer in
+            RTPHeaderView.setSSRC(ssrc, in: buffer)
+            RTPHeaderView.setSequenceNumber(sequence, in: buffer)
+            RTPHeaderView.setTimestamp(timestamp, in: buffer)
+            RTPHeaderView.setPayloadType(payloadType, in: buffer)
+            map.apply(to: buffer, header: header)
+        }
+        packetsSent &+= 1
+    }
+}

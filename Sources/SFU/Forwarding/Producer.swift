@@ -1,0 +1,113 @@
+import MediaTransport
+import PayloadFormats
+import RTCP
+import RTP
+
+/// One published track as the media loop sees it (mediasoup's Producer): the RTP stream(s)
+/// arriving from the publisher, a packet cache for retransmissions, and the consumers it fans
+/// out to. With simulcast it forwards the best layer that has started.
+///
+/// Ownership: media loop thread only.
+final class Producer: @unchecked Sendable {
+    let trackSid: String
+    let isVideo: Bool
+    let clockRate: UInt32
+    let isVP8: Bool
+    /// Publisher header extension ids by URI (from the publisher's negotiated SDP).
+    let extensionIDs: [String: UInt8]
+    let primaryPayloadTypes: Set<UInt8>
+    let publisherTransport: WebRTCTransport
+    private(set) var consumers: [Consumer] = []
+    let cache: PacketCache
+    var muted = false
+    /// The SSRC forwarded now; with simulcast, the best-ranked layer seen (rid f > h > q).
+    private(set) var activeSSRC: UInt32?
+    private var activeRank = -1
+    private var lastKeyframeRequest: ContinuousClock.Instant?
+    private var lastActivePacket: ContinuousClock.Instant?
+    /// A simulcast layer silent this long is considered stopped.
+    static let layerTimeout: Duration = .seconds(1)
+    static let keyframeRequestInterval: Duration = .milliseconds(500)
+    private(set) var packetsReceived = 0
+    private(set) var keyframeRequests = 0
+
+    init(trackSid: String, isVideo: Bool, clockRate: UInt32, isVP8: Bool, extensionIDs: [String: UInt8],
+         primaryPayloadTypes: Set<UInt8>, publisherTransport: WebRTCTransport) {
+        self.trackSid = trackSid
+        self.isVideo = isVideo
+        self.clockRate = clockRate
+        self.isVP8 = isVP8
+        self.extensionIDs = extensionIDs
+        self.primaryPayloadTypes = primaryPayloadTypes
+        self.publisherTransport = publisherTransport
+        cache = PacketCache(capacity: isVideo ? 1024 : 128)
+    }
+
+    func add(_ consumer: Consumer) {
+        consumers.append(consumer)
+        if muted { consumer.setPaused(true) }
+        if consumer.isVideo { requestKeyframe(now: .now) }
+    }
+
+    func remove(_ consumer: Consumer) {
+        consumers.removeAll { $0 === consumer }
+    }
+
+    /// Handles one RTP packet of this track from the publisher.
+    func receive(_ packet: UnsafeMutableRawBufferPointer, header: RTPHeaderView, rank: Int) {
+        packetsReceived &+= 1
+        // RTX, RED/FEC payloads are not forwarded (the server retransmits from its own cache).
+        guard primaryPayloadTypes.contains(header.payloadType) else { return }
+        let readOnly = UnsafeRawBufferPointer(packet)
+        let payload = UnsafeRawBufferPointer(rebasing: readOnly[header.payloadRange])
+        let keyframe = isVideo && isVP8 && VP8PayloadDescriptor.isKeyframeStart(payload)
+        let now = ContinuousClock.now
+        if activeSSRC == header.ssrc {
+            lastActivePacket = now
+        } else {
+            // A better simulcast layer takes over only at its keyframe (ask for one); a worse one
+            // only when the active layer stopped (the publisher dropped it for bandwidth).
+            let activeStopped = lastActivePacket.map { now - $0 > Self.layerTimeout } ?? true
+            guard activeSSRC == nil || rank > activeRank || activeStopped else { return }
+            if isVideo && !keyframe && activeSSRC != nil {
+                requestKeyframe(now: .now, ssrc: header.ssrc)
+                return
+            }
+            activeSSRC = header.ssrc
+            activeRank = rank
+            lastActivePacket = now
+        }
+        cache.store(readOnly, sequenceNumber: header.sequenceNumber)
+        guard !muted else { return }
+        // H.264 and others are forwarded opaquely: every packet counts as a possible start.
+        let start = isVideo ? (isVP8 ? keyframe : true) : true
+        var waiting = false
+        for consumer in consumers {
+            if !consumer.forward(readOnly, header: header, isKeyframe: start, clockRate: clockRate) && consumer.waitingForKeyframe {
+                waiting = true
+            }
+        }
+        // Someone waits for a keyframe (new subscriber, unmute): ask the publisher (throttled).
+        if waiting { requestKeyframe(now: now) }
+    }
+
+    /// Sends PLI to the publisher, at most once per 500 ms per track (aggregating requests from
+    /// every subscriber and from new subscriptions).
+    func requestKeyframe(now: ContinuousClock.Instant, ssrc: UInt32? = nil) {
+        guard isVideo, let target = ssrc ?? activeSSRC else {
+            return
+        }
+        if let last = lastKeyframeRequest, now < last.advanced(by: Self.keyframeRequestInterval) { return }
+        lastKeyframeRequest = now
+        keyframeRequests &+= 1
+        let pli = RTCPPacket.pictureLossIndication(PictureLossIndication(senderSSRC: 1, mediaSSRC: target))
+        if let bytes = try? pli.serialized() { publisherTransport.sendRTCP(bytes) }
+    }
+
+    /// Unmuting video: consumers wait for a keyframe, which is requested now.
+    func setMuted(_ muted: Bool) {
+        self.muted = muted
+        for consumer in consumers { consumer.setPaused(muted) }
+        if !muted { requestKeyframe(now: .now) }
+    }
+}
