@@ -55,15 +55,7 @@ public final class WebRTCTransport: @unchecked Sendable {
     }
 
     /// Encrypts and queues one RTP packet. No allocation: the packet is composed in the send batch.
-    public func sendRTP(_ packet: UnsafeRawBufferPointer) {
-        guard let srtp, let address = remoteAddress, let socket = server.loop.socketIndex(for: address) else { return }
-        server.loop.send(on: socket, to: address) { buffer in
-            guard packet.count + SRTPProfile.maxTrailerLength <= buffer.count else { return 0 }
-            buffer.copyMemory(from: packet)
-            return (try? srtp.outbound.protectRTP(buffer, length: packet.count)) ?? 0
-        }
-        rtpSent &+= 1
-    }
+    public func sendRTP(_ packet: UnsafeRawBufferPointer) { sendRTP(packet) { _ in } }
 
     /// Copies `packet` into the send batch, lets `rewrite` change it there (SSRC, sequence
     /// number... for this receiver), then encrypts it: one copy, no allocation.

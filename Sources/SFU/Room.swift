@@ -67,7 +67,7 @@ public actor Room {
     func participant(identity: String) -> Participant? { participants.values.first { $0.identity == identity } }
 
     /// Why an expired room closes, for the store.
-    var expiryReason: String { everHadParticipants ? "departure_timeout" : "empty_timeout" }
+    var expiryReason: String { everHadParticipants ? StoreReason.departureTimeout : StoreReason.emptyTimeout }
 
     /// Whether the room should close now (LiveKit: departure_timeout after the last participant
     /// left, empty_timeout if nobody ever joined).

@@ -81,7 +81,7 @@ public actor RoomManager {
     public func deleteRoom(named name: String) async -> Bool {
         guard let room = rooms.removeValue(forKey: name) else { return false }
         await room.close(reason: .roomDeleted)
-        _ = try? context.store.closeRoom(sid: room.sid, reason: "deleted")
+        _ = try? context.store.closeRoom(sid: room.sid, reason: StoreReason.roomDeleted)
         context.logger.info("room deleted", metadata: ["room": "\(name)"])
         return true
     }

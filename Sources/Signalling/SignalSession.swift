@@ -47,6 +47,9 @@ struct SignalSession {
             for await response in sink.stream {
                 do { try await write(response, format: formatBox.value, to: outbound) } catch { break }
             }
+            // The room finished the sink (leave sent, replaced by a resume, removed): close the
+            // WebSocket too, which also ends the read loop below.
+            try? await outbound.close(.normalClosure, reason: nil)
         }
         let refresher = Task { await tokenRefresher?.run(claims: admission.claims, sink: sink) }
 

@@ -200,6 +200,18 @@ final class JoinTests: SFUTestCase {
         _ = try await join("alice", room: "small", grant: grant(room: "small"))
     }
 
+    func testResumeWithOfferInFlightStillReoffers() async throws {
+        // The connection dropped before the client answered the first offer.
+        let alice = try await join("alice", answerFirstOffer: false)
+        await alice.room.signalClosed(sid: alice.sid, sink: alice.sink)
+        let sink = SignalSink()
+        let inbox = Inbox(sink, label: "alice-resumed")
+        _ = try await alice.room.join(JoinRequest(identity: "alice", grant: grant(), resumeSid: alice.sid), sink: sink)
+        _ = try await inbox.first("reconnect") { $0.asReconnect }
+        let offer = try await inbox.first("subscriber offer after resume") { $0.asOffer }
+        XCTAssertNoThrow(try SessionDescription(parsing: offer.sdp))
+    }
+
     func testResumeKeepsSessionAndReoffers() async throws {
         let alice = try await join("alice")
         let sink = SignalSink()

@@ -133,6 +133,47 @@ final class LifecycleTests: SFUTestCase {
         XCTAssertEqual(try store.session(sid: bob.sid)?.leaveReason, StoreReason.signalClosed)
     }
 
+    func testSilentClientIsDroppedAfterPingTimeout() async throws {
+        let bob = try await join("bob")
+        let silence = Double(context.pingTimeout + context.pingInterval) + 1
+
+        // Bob says nothing (no ping, no request) for longer than ping timeout + interval.
+        let later = Date().addingTimeInterval(silence)
+        await manager.sweep(now: later)
+        // His signal is closed (as if the connection dropped) but the session is kept for a resume.
+        try await bob.inbox.waitFinished()
+        let kept = await bob.room.participantInfo(identity: "bob")
+        XCTAssertNotNil(kept)
+
+        await manager.sweep(now: later.addingTimeInterval(Double(context.pingTimeout) + 1))
+        let gone = await bob.room.participantInfo(identity: "bob")
+        XCTAssertNil(gone)
+        XCTAssertEqual(try store.session(sid: bob.sid)?.leaveReason, StoreReason.signalClosed)
+    }
+
+    func testSlowConsumerIsDisconnected() async throws {
+        let talker = try await join("talker", grant: grant(canUpdateOwnMetadata: true))
+        // A participant whose signal writer never reads: its sink fills up.
+        let room = talker.room
+        let stuckSink = SignalSink()
+        let stuckSid = try await room.join(JoinRequest(identity: "stuck", grant: grant()), sink: stuckSink)
+        var update = Livekit_UpdateParticipantMetadata()
+        for i in 0...SignalSink.capacity {
+            update.metadata = "m\(i)"
+            await talker.send(.updateMetadata(update))
+        }
+        let deadline = Date().addingTimeInterval(3)
+        var stuck = await room.participantInfo(identity: "stuck")
+        while stuck != nil && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+            stuck = await room.participantInfo(identity: "stuck")
+        }
+        XCTAssertNil(stuck, "a participant that does not read its signal queue is disconnected")
+        XCTAssertEqual(try store.session(sid: stuckSid)?.leaveReason, StoreReason.signalClosed)
+        let talkerStill = await room.participantInfo(identity: "talker")
+        XCTAssertNotNil(talkerStill)
+    }
+
     func testDeleteRoomDisconnectsEveryone() async throws {
         let alice = try await join("alice")
         let bob = try await join("bob")
@@ -146,6 +187,8 @@ final class LifecycleTests: SFUTestCase {
         }
         let record = try XCTUnwrap(try store.room(sid: alice.room.sid))
         XCTAssertFalse(record.isOpen)
+        XCTAssertEqual(record.closeReason, StoreReason.roomDeleted, "store reasons are the StoreReason constants")
+        XCTAssertEqual(try store.session(sid: bob.sid)?.leaveReason, StoreReason.roomDeleted)
         do {
             _ = try await alice.room.join(JoinRequest(identity: "carol", grant: grant()), sink: SignalSink())
             XCTFail("a closed room refuses joins")

@@ -2,19 +2,10 @@ import Foundation
 import LiveKitProtocol
 import XCTest
 
-// SignalCodec lives in the Signalling module, which the SFUTests target does not depend on
-// (and `canImport(Signalling)` is not enough: the module is found, but its NIO dependencies'
-// clang modules, e.g. _AtomicsShims, are not on this target's search path). The tests below are
-// complete; they compile when "Signalling" and SwiftProtobuf are added to the SFUTests
-// dependencies together with `swiftSettings: [.define("SFUTESTS_SIGNALLING")]`, or when this
-// file is moved to Tests/SignallingTests (drop the #if then).
-#if SFUTESTS_SIGNALLING
 import Signalling
 import SwiftProtobuf
 
 final class SignalCodecTests: XCTestCase {
-    func testSignalCodecAvailable() {}
-
     private func pingRequest(_ timestamp: Int64) -> Livekit_SignalRequest {
         var ping = Livekit_Ping()
         ping.timestamp = timestamp
@@ -132,10 +123,3 @@ final class SignalCodecTests: XCTestCase {
         XCTAssertTrue(SignalDecodeError.malformed("x").description.contains("x"))
     }
 }
-#else
-final class SignalCodecTests: XCTestCase {
-    func testSignalCodecAvailable() throws {
-        throw XCTSkip("SignalCodec (module Signalling) is not a dependency of SFUTests; add \"Signalling\" to run these tests")
-    }
-}
-#endif
