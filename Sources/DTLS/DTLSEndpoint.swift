@@ -40,6 +40,8 @@ public final class DTLSEndpoint: @unchecked Sendable {
     /// after its ClientHello): digest and keys wait here for `provideRemoteFingerprint`.
     private var unverified: (digest: [UInt8], keys: SRTPKeyingMaterial)?
     private let requireFingerprint: Bool
+    /// A server has nothing to retransmit until the client's first flight arrived.
+    private var sawPeerFlight = false
     private let handshakeDeadline: ContinuousClock.Instant
 
     /// Every datagram-writing BIO shares one method table, made once per process.
@@ -98,6 +100,7 @@ public final class DTLSEndpoint: @unchecked Sendable {
         var out = DTLSOutput()
         guard state == .new || state == .handshaking || state == .connected else { return out }
         if state == .new { state = .handshaking }
+        sawPeerFlight = true
         _ = datagram.withUnsafeBytes { BIO_write(readBIO, $0.baseAddress, Int32($0.count)) }
         if state == .handshaking && unverified == nil { advanceHandshake(&out) }
         if state == .connected { readApplicationData(&out) }
@@ -113,6 +116,10 @@ public final class DTLSEndpoint: @unchecked Sendable {
             fail(.timedOut, &out)
             return out
         }
+        // Nothing to retransmit before the first flight, or once the handshake is done and
+        // only the peer's fingerprint is awaited: skip OpenSSL (this runs every tick for every
+        // transport).
+        guard state == .handshaking, unverified == nil, role == .client || sawPeerFlight else { return out }
         ERR_clear_error()
         if sb_DTLSv1_handle_timeout(ssl) < 0 { fail(.handshake(OpenSSLError.drain()), &out) }
         drain(&out)
