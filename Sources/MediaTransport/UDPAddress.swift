@@ -77,9 +77,15 @@ public struct UDPAddress: Hashable, Sendable, CustomStringConvertible {
             self.init(ipv4: (UInt8(a >> 24), UInt8((a >> 16) & 0xff), UInt8((a >> 8) & 0xff), UInt8(a & 0xff)),
                       port: UInt16(bigEndian: sin.sin_port))
         } else if family == sa_family_t(AF_INET6) {
+            // Read the 16 address bytes in place: this runs for every received datagram.
             let sin6 = storage.load(as: sockaddr_in6.self)
-            let b = withUnsafeBytes(of: sin6.sin6_addr) { Array($0) }
-            self.init(addressBytes: b, port: UInt16(bigEndian: sin6.sin6_port))
+            let (high, low) = withUnsafeBytes(of: sin6.sin6_addr) { raw -> (UInt64, UInt64) in
+                var h: UInt64 = 0, l: UInt64 = 0
+                for i in 0..<8 { h = h << 8 | UInt64(raw[i]) }
+                for i in 8..<16 { l = l << 8 | UInt64(raw[i]) }
+                return (h, l)
+            }
+            self.init(high: high, low: low, port: UInt16(bigEndian: sin6.sin6_port), isIPv6: true)
         } else {
             return nil
         }
