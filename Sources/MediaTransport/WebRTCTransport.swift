@@ -60,27 +60,29 @@ public final class WebRTCTransport: @unchecked Sendable {
     /// Copies `packet` into the send batch, lets `rewrite` change it there (SSRC, sequence
     /// number... for this receiver), then encrypts it: one copy, no allocation.
     public func sendRTP(_ packet: UnsafeRawBufferPointer, rewrite: (UnsafeMutableRawBufferPointer) -> Void) {
-        guard let srtp, let address = remoteAddress, let socket = server.loop.socketIndex(for: address) else { return }
+        if sendProtected(packet, rtcp: false, rewrite: rewrite) { rtpSent &+= 1 }
+    }
+
+    /// The one send path: copy into the socket's send batch, rewrite there, encrypt in place.
+    private func sendProtected(_ packet: UnsafeRawBufferPointer, rtcp: Bool,
+                               rewrite: (UnsafeMutableRawBufferPointer) -> Void) -> Bool {
+        guard let srtp, let address = remoteAddress, let socket = server.loop.socketIndex(for: address) else { return false }
         server.loop.send(on: socket, to: address) { buffer in
             guard packet.count + SRTPProfile.maxTrailerLength <= buffer.count else { return 0 }
             buffer.copyMemory(from: packet)
             rewrite(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<packet.count]))
-            return (try? srtp.outbound.protectRTP(buffer, length: packet.count)) ?? 0
+            let protected = rtcp ? try? srtp.outbound.protectRTCP(buffer, length: packet.count)
+                                 : try? srtp.outbound.protectRTP(buffer, length: packet.count)
+            return protected ?? 0
         }
-        rtpSent &+= 1
+        return true
     }
 
     /// Whether media can be sent now (DTLS done, a remote address known).
     public var canSend: Bool { srtp != nil && remoteAddress != nil }
 
     public func sendRTCP(_ packet: UnsafeRawBufferPointer) {
-        guard let srtp, let address = remoteAddress, let socket = server.loop.socketIndex(for: address) else { return }
-        server.loop.send(on: socket, to: address) { buffer in
-            guard packet.count + SRTPProfile.maxTrailerLength <= buffer.count else { return 0 }
-            buffer.copyMemory(from: packet)
-            return (try? srtp.outbound.protectRTCP(buffer, length: packet.count)) ?? 0
-        }
-        rtcpSent &+= 1
+        if sendProtected(packet, rtcp: true, rewrite: { _ in }) { rtcpSent &+= 1 }
     }
 
     public func sendRTP(_ packet: [UInt8]) { packet.withUnsafeBytes { sendRTP($0) } }

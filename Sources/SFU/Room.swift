@@ -50,7 +50,8 @@ public actor Room {
         room.creationTimeMs = unixMilliseconds(createdAt)
         room.metadata = metadata
         room.numParticipants = UInt32(participants.values.filter { !$0.isHidden }.count)
-        room.numPublishers = UInt32(participants.values.filter { !$0.info.tracks.isEmpty }.count)
+        // Counted from the tracks directly: building every ParticipantInfo here made each join O(N) encodes.
+        room.numPublishers = UInt32(participants.values.filter { $0.tracks.values.contains(where: \.isNegotiated) }.count)
         return room
     }
 
