@@ -14,6 +14,9 @@ final class DatagramSlab {
     private let names: UnsafeMutablePointer<sockaddr_storage>
     /// Slots filled (send side) or received (receive side).
     var count = 0
+    /// Send side: when the packet that caused each datagram arrived (monotonic ns; 0 = none),
+    /// for the forward-latency histogram.
+    let arrivals: UnsafeMutablePointer<Int64>
 
     init(capacity: Int, slotSize: Int) {
         self.capacity = capacity
@@ -22,6 +25,8 @@ final class DatagramSlab {
         iovecs = .allocate(capacity: capacity)
         headers = .allocate(capacity: capacity)
         names = .allocate(capacity: capacity)
+        arrivals = .allocate(capacity: capacity)
+        arrivals.initialize(repeating: 0, count: capacity)
         for i in 0..<capacity {
             iovecs[i] = iovec(iov_base: data + i * slotSize, iov_len: slotSize)
             names[i] = sockaddr_storage()
@@ -38,6 +43,7 @@ final class DatagramSlab {
         iovecs.deallocate()
         headers.deallocate()
         names.deallocate()
+        arrivals.deallocate()
     }
 
     /// Full slot `i` (its whole capacity), for receiving into or composing a packet in.
@@ -72,8 +78,9 @@ final class DatagramSlab {
     }
 
     /// Commits the slot claimed last with its final length.
-    func commitSendSlot(_ i: Int, length: Int) {
+    func commitSendSlot(_ i: Int, length: Int, arrival: Int64) {
         iovecs[i].iov_len = length
+        arrivals[i] = arrival
         count = i + 1
     }
 }

@@ -31,6 +31,13 @@ public final class MediaLoop: @unchecked Sendable {
     private let running = Atomic<Bool>(false)
     private let published = Mutex(Counters())
     private var counters = Counters()
+    /// Arrival (socket read) to send (sendmmsg returned) of every datagram sent while handling
+    /// a received one: the server-added forwarding latency.
+    private var forwardLatency = LatencyHistogram()
+    private let publishedLatency = Mutex(LatencyHistogram())
+    /// When the batch being handled was read from its socket (monotonic ns); 0 outside
+    /// datagram handling (timers, commands), whose sends are not forwarding.
+    public private(set) var currentArrival: Int64 = 0
     private let tickInterval: Duration
     weak var handler: (any DatagramHandler)?
     private let finished = Atomic<Bool>(false)
@@ -106,6 +113,8 @@ public final class MediaLoop: @unchecked Sendable {
 
     /// Datagram counters as of the last loop iteration (readable from any thread).
     public var snapshot: Counters { published.withLock { $0 } }
+    /// The forward-latency histogram as of the last tick (readable from any thread).
+    public var forwardLatencySnapshot: LatencyHistogram { publishedLatency.withLock { $0 } }
 
     private func wake() {
         var one: UInt64 = 1
@@ -136,6 +145,8 @@ public final class MediaLoop: @unchecked Sendable {
                 nextTick = now.advanced(by: tickInterval)
                 let snapshot = counters
                 published.withLock { $0 = snapshot }
+                let latency = forwardLatency
+                publishedLatency.withLock { $0 = latency }
             }
             flush()
         }
@@ -150,6 +161,8 @@ public final class MediaLoop: @unchecked Sendable {
         for _ in 0..<16 {
             let n = socket.receive(into: receiveSlab)
             if n == 0 { return }
+            currentArrival = monotonicNanoseconds()
+            defer { currentArrival = 0 }
             counters.datagramsReceived += n
             for i in 0..<n {
                 if receiveSlab.truncated(i) { counters.truncated += 1; continue }
@@ -177,7 +190,10 @@ public final class MediaLoop: @unchecked Sendable {
 
     /// Composes one datagram directly in the socket's send batch: `fill` gets a buffer with
     /// `MediaLoop.slotSize` bytes and returns the length written (0 cancels).
-    func send(on socket: Int, to address: UDPAddress, _ fill: (UnsafeMutableRawBufferPointer) -> Int) {
+    /// `forwarding`: an RTP packet caused by the datagram being handled, timed into the
+    /// forward-latency histogram.
+    func send(on socket: Int, to address: UDPAddress, forwarding: Bool = false,
+              _ fill: (UnsafeMutableRawBufferPointer) -> Int) {
         let slab = sendSlabs[socket]
         var slotIndex = slab.claimSendSlot(to: address)
         if slotIndex == nil {
@@ -186,7 +202,7 @@ public final class MediaLoop: @unchecked Sendable {
         }
         guard let i = slotIndex else { return }
         let length = fill(slab.slot(i))
-        if length > 0 { slab.commitSendSlot(i, length: min(length, slab.slotSize)) }
+        if length > 0 { slab.commitSendSlot(i, length: min(length, slab.slotSize), arrival: forwarding ? currentArrival : 0) }
     }
 
     func send(on socket: Int, to address: UDPAddress, bytes: [UInt8]) {
@@ -206,7 +222,14 @@ public final class MediaLoop: @unchecked Sendable {
     }
 
     private func flush(_ index: Int) {
-        let result = sockets[index].send(sendSlabs[index])
+        let slab = sendSlabs[index]
+        let queued = slab.count
+        let result = sockets[index].send(slab)
+        var now: Int64 = 0
+        for i in 0..<queued where slab.arrivals[i] != 0 {
+            if now == 0 { now = monotonicNanoseconds() }
+            forwardLatency.record(nanoseconds: now - slab.arrivals[i])
+        }
         counters.datagramsSent += result.sent
         counters.sendDropped += result.dropped
     }

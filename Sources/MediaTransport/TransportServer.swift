@@ -103,6 +103,10 @@ public final class TransportServer: DatagramHandler, @unchecked Sendable {
     public var dropCounters: DropCounters { publishedDrops.withLock { $0 } }
     public var activeTransports: Int { transportCount.load(ordering: .relaxed) }
     public var loopCounters: MediaLoop.Counters { loop.snapshot }
+    /// Socket arrival -> send of forwarded RTP, as of the last media loop tick.
+    public var forwardLatency: LatencyHistogram { loop.forwardLatencySnapshot }
+    /// When the datagram being handled arrived (monotonic ns); media loop only.
+    public var currentArrival: Int64 { loop.currentArrival }
 
     // MARK: Media loop
 

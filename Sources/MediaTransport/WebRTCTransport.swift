@@ -24,6 +24,9 @@ public final class WebRTCTransport: @unchecked Sendable {
     public var onRTCP: ((UnsafeMutableRawBufferPointer) -> Void)?
     /// Application data from DTLS (SCTP), for data channels later.
     public var onApplicationData: (([UInt8]) -> Void)?
+    /// Periodic work of the owner once media flows (RTCP reports, feedback, NACK timers): called
+    /// on every media loop tick (20 ms) with the monotonic time in ns.
+    public var onTick: ((Int64) -> Void)?
 
     let agent: ICELiteAgent
     private let dtls: DTLSEndpoint
@@ -63,16 +66,29 @@ public final class WebRTCTransport: @unchecked Sendable {
         if sendProtected(packet, rtcp: false, rewrite: rewrite) { rtpSent &+= 1 }
     }
 
-    /// The one send path: copy into the socket's send batch, rewrite there, encrypt in place.
+    /// Composes one RTP packet of `length` bytes directly in the send batch (`compose` fills
+    /// exactly that many bytes), then encrypts it: for packets that are not a copy of another,
+    /// such as RTX retransmissions (RFC 4588), which insert two bytes.
+    public func sendRTP(length: Int, compose: (UnsafeMutableRawBufferPointer) -> Void) {
+        if sendProtected(length: length, rtcp: false, compose: compose) { rtpSent &+= 1 }
+    }
+
     private func sendProtected(_ packet: UnsafeRawBufferPointer, rtcp: Bool,
                                rewrite: (UnsafeMutableRawBufferPointer) -> Void) -> Bool {
-        guard let srtp, let address = remoteAddress, let socket = server.loop.socketIndex(for: address) else { return false }
-        server.loop.send(on: socket, to: address) { buffer in
-            guard packet.count + SRTPProfile.maxTrailerLength <= buffer.count else { return 0 }
+        sendProtected(length: packet.count, rtcp: rtcp) { buffer in
             buffer.copyMemory(from: packet)
-            rewrite(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<packet.count]))
-            let protected = rtcp ? try? srtp.outbound.protectRTCP(buffer, length: packet.count)
-                                 : try? srtp.outbound.protectRTP(buffer, length: packet.count)
+            rewrite(buffer)
+        }
+    }
+
+    /// The one send path: compose in the socket's send batch, encrypt in place.
+    private func sendProtected(length: Int, rtcp: Bool, compose: (UnsafeMutableRawBufferPointer) -> Void) -> Bool {
+        guard let srtp, let address = remoteAddress, let socket = server.loop.socketIndex(for: address) else { return false }
+        server.loop.send(on: socket, to: address, forwarding: !rtcp) { buffer in
+            guard length + SRTPProfile.maxTrailerLength <= buffer.count else { return 0 }
+            compose(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length]))
+            let protected = rtcp ? try? srtp.outbound.protectRTCP(buffer, length: length)
+                                 : try? srtp.outbound.protectRTP(buffer, length: length)
             return protected ?? 0
         }
         return true
@@ -84,6 +100,9 @@ public final class WebRTCTransport: @unchecked Sendable {
     public func sendRTCP(_ packet: UnsafeRawBufferPointer) {
         if sendProtected(packet, rtcp: true, rewrite: { _ in }) { rtcpSent &+= 1 }
     }
+
+    /// When the datagram being handled arrived (monotonic ns); 0 outside datagram handling.
+    public var currentArrival: Int64 { server.currentArrival }
 
     public func sendRTP(_ packet: [UInt8]) { packet.withUnsafeBytes { sendRTP($0) } }
     public func sendRTCP(_ packet: [UInt8]) { packet.withUnsafeBytes { sendRTCP($0) } }
@@ -163,6 +182,7 @@ public final class WebRTCTransport: @unchecked Sendable {
         if !state.isClosed && agent.consentExpired(now: now, timeout: consentTimeout) {
             finish(.consentExpired)
         }
+        if canSend, let onTick { onTick(monotonicNanoseconds()) }
     }
 
     // MARK: -
@@ -205,5 +225,6 @@ public final class WebRTCTransport: @unchecked Sendable {
         onRTCP = nil
         onApplicationData = nil
         onStateChange = nil
+        onTick = nil
     }
 }

@@ -13,6 +13,8 @@ struct PublisherSection: Sendable {
     let codecs: [Codec]
     let extensions: [ExtMap]
     let ssrcs: [UInt32]
+    /// Media SSRC -> RTX SSRC (`a=ssrc-group:FID`, RFC 4588 §8.1).
+    let rtxPairs: [UInt32: UInt32]
 }
 
 enum NegotiationError: Error, CustomStringConvertible {
@@ -32,13 +34,14 @@ enum NegotiationError: Error, CustomStringConvertible {
 /// track is published; SCTP itself is not run yet.
 final class PublisherConnection {
     private let transports: TransportServer
-    let ingress = PublisherIngress()
+    let ingress: PublisherIngress
     private(set) var transport: WebRTCTransport?
     private var sessionVersion: UInt64 = 1
     private let sessionID = String(UInt64.random(in: 1..<(1 << 62)))
 
-    init(transports: TransportServer) {
+    init(transports: TransportServer, stats: ForwardingStats) {
         self.transports = transports
+        ingress = PublisherIngress(stats: stats)
     }
 
     /// Answers `offerText`; the transport is made on the first offer, from its credentials.
@@ -64,7 +67,10 @@ final class PublisherConnection {
             } catch { throw .transport("\(error)") }
             transport.onStateChange = onState
             let ingress = self.ingress
+            ingress.transport = transport
             transport.onRTP = { packet in ingress.receive(packet) }
+            transport.onRTCP = { packet in ingress.receiveRTCP(packet) }
+            transport.onTick = { now in ingress.tick(now: now) }
             transports.register(transport)
             self.transport = transport
         }
@@ -92,7 +98,9 @@ final class PublisherConnection {
             sections.append(PublisherSection(
                 mid: mid, kind: offered.kind, direction: stopped ? .inactive : offered.direction,
                 clientTrackID: offered.msids.first?.trackID, codecs: answered.codecs,
-                extensions: answered.extMaps, ssrcs: offered.ssrcs))
+                extensions: answered.extMaps, ssrcs: offered.ssrcs,
+                rtxPairs: Dictionary(offered.ssrcGroups.filter { $0.semantics == "FID" && $0.ssrcs.count == 2 }
+                    .map { ($0.ssrcs[0], $0.ssrcs[1]) }, uniquingKeysWith: { a, _ in a })))
         }
         return (answer.serialized(), sections)
     }

@@ -133,14 +133,20 @@ extension Room {
             if let transport = participant.publisher.transport, let primary = section.codecs.first(where: { !$0.isRTX && !$0.isRED && !$0.isFEC }) {
                 let extensionIDs = Dictionary(section.extensions.map { ($0.uri, UInt8(truncatingIfNeeded: $0.id)) },
                                               uniquingKeysWith: { a, _ in a })
-                let producer = Producer(trackSid: track.sid, isVideo: kind == .video, clockRate: primary.clockRate,
-                                        isVP8: primary.name.uppercased() == "VP8", extensionIDs: extensionIDs,
-                                        primaryPayloadTypes: [primary.payloadType], publisherTransport: transport)
+                var parameters = Producer.Parameters(
+                    trackSid: track.sid, isVideo: kind == .video, clockRate: primary.clockRate,
+                    isVP8: primary.name.uppercased() == "VP8", extensionIDs: extensionIDs,
+                    primaryPayloadTypes: [primary.payloadType])
+                for codec in section.codecs where codec.isRTX {
+                    if let apt = codec.associatedPayloadType { parameters.rtxPayloadTypes[codec.payloadType] = apt }
+                }
+                parameters.nackEnabled = primary.feedback.contains { $0.type == "nack" && $0.parameter == nil }
+                let producer = Producer(parameters, publisherTransport: transport, stats: context.stats)
                 producer.muted = track.info.muted
                 track.producer = producer
                 let ingress = participant.publisher.ingress
-                let mid = section.mid, ssrcs = section.ssrcs
-                context.transports.execute { ingress.add(producer, mid: mid, ssrcs: ssrcs) }
+                let mid = section.mid, ssrcs = section.ssrcs, rtxPairs = section.rtxPairs
+                context.transports.execute { ingress.add(producer, mid: mid, ssrcs: ssrcs, rtxPairs: rtxPairs) }
             }
             participant.tracks[track.sid] = track
             newlyPublished.append(track)

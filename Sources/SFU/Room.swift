@@ -21,6 +21,8 @@ public actor Room {
     private var everHadParticipants = false
     private(set) var closed = false
     var logger: Logger
+    /// Participants reported speaking by the last `speakers_changed`, with their level.
+    var activeSpeakers: [String: Float] = [:]
 
     init(record: RoomRecord, context: SFUContext) {
         sid = record.sid
@@ -103,14 +105,14 @@ public actor Room {
         let participantSid = session.sid
         let subscriber: SubscriberConnection
         do {
-            subscriber = try SubscriberConnection(transports: context.transports,
+            subscriber = try SubscriberConnection(transports: context.transports, stats: context.stats,
                                                   onState: transportObserver(participantSid, publisher: false))
         } catch {
             _ = try? context.store.recordLeave(sid: participantSid, reason: "join_failure")
             throw .internalError("\(error)")
         }
         let participant = Participant(sid: participantSid, request: request, sink: sink, subscriber: subscriber,
-                                      publisher: PublisherConnection(transports: context.transports))
+                                      publisher: PublisherConnection(transports: context.transports, stats: context.stats))
         participants[participantSid] = participant
         everHadParticipants = true
         emptySince = nil

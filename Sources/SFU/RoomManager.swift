@@ -6,9 +6,10 @@ import Store
 /// All open rooms of this server, by name. Creates rooms on join (or through the API), closes
 /// them after their empty/departure timeout, and records both in the store.
 public actor RoomManager {
-    public let context: SFUContext
+    public nonisolated let context: SFUContext
     private var rooms: [String: Room] = [:]
     private var sweeper: Task<Void, Never>?
+    private var speakerTimer: Task<Void, Never>?
 
     public init(context: SFUContext) {
         self.context = context
@@ -27,10 +28,19 @@ public actor RoomManager {
                 await self?.sweep(now: Date())
             }
         }
+        let interval = context.speakerUpdateInterval
+        speakerTimer = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let rooms = await self?.openRooms else { return }
+                for room in rooms { await room.updateActiveSpeakers() }
+            }
+        }
     }
 
     public func stop(reason: Livekit_DisconnectReason = .serverShutdown) async {
         sweeper?.cancel()
+        speakerTimer?.cancel()
         for room in rooms.values {
             await room.close(reason: reason)
             _ = try? context.store.closeRoom(sid: room.sid, reason: reason.storeReason)

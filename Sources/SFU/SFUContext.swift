@@ -29,6 +29,10 @@ public struct SFUContext: Sendable {
     public var pingTimeout: Int32 = 15
     public var serverVersion: String
     public var nodeID: String
+    /// Forwarding counters (retransmissions, NACKs, reports) for /metrics.
+    public let stats = ForwardingStats()
+    /// Active speaker updates: how often levels are evaluated and `speakers_changed` may be sent.
+    public var speakerUpdateInterval: Duration = .milliseconds(200)
 
     public init(transports: TransportServer, store: SwitchboardStore, logger: Logger,
                 roomDefaults: RoomDefaults = RoomDefaults(), serverVersion: String) {

@@ -21,7 +21,7 @@ final class SubscriberConnection {
     }
 
     let transport: WebRTCTransport
-    let egress = SubscriberEgress()
+    let egress: SubscriberEgress
     private let transports: TransportServer
     private(set) var sections: [Section] = []
     private var nextMid = 1
@@ -40,12 +40,16 @@ final class SubscriberConnection {
     ]
     static let videoExtensions = Array(audioExtensions.dropFirst())
 
-    init(transports: TransportServer, onState: @escaping @Sendable (TransportState) -> Void) throws(NegotiationError) {
+    init(transports: TransportServer, stats: ForwardingStats,
+         onState: @escaping @Sendable (TransportState) -> Void) throws(NegotiationError) {
         self.transports = transports
+        egress = SubscriberEgress(stats: stats)
         do { transport = try transports.makeTransport() } catch { throw .transport("\(error)") }
         transport.onStateChange = onState
         let egress = self.egress
+        egress.transport = transport
         transport.onRTCP = { packet in egress.receiveRTCP(packet) }
+        transport.onTick = { now in egress.tick(now: now) }
         transports.register(transport)
     }
 
@@ -86,7 +90,11 @@ final class SubscriberConnection {
         let consumer = Consumer(trackSid: track.sid, transport: transport, ssrc: section.ssrc, isVideo: isVideo,
                                 extensionMap: HeaderExtensionMap(publisher: producer.extensionIDs,
                                                                  subscriber: Self.extensionIDs(video: isVideo)),
-                                payloadTypes: section.codecs.map { ($0.payloadType, $0.payloadType) })
+                                payloadTypes: section.codecs.map { ($0.payloadType, $0.payloadType) },
+                                rtxSSRC: section.rtxSSRC,
+                                rtxPayloadTypes: Dictionary(section.codecs.compactMap { codec in
+                                    codec.isRTX ? codec.associatedPayloadType.map { ($0, codec.payloadType) } : nil
+                                }, uniquingKeysWith: { a, _ in a }))
         let egress = self.egress
         transports.execute {
             producer.add(consumer)

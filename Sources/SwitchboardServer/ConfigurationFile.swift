@@ -43,6 +43,19 @@ public enum ConfigurationFile {
                     default: throw .unknownKey(name)
                     }
                 }
+            case "audio":
+                try section(value, key) { sub, v throws(ConfigurationError) in
+                    let name = "audio.\(sub)"
+                    switch sub {
+                    case "update_interval":
+                        // LiveKit: milliseconds between active speaker updates.
+                        guard let s = v.string, let n = Int(s), (50...10_000).contains(n) else {
+                            throw .invalid(key: name, reason: "expected milliseconds, 50...10000")
+                        }
+                        config.speakerUpdateIntervalMilliseconds = n
+                    default: throw .unknownKey(name)
+                    }
+                }
             case "limits":
                 try section(value, key) { sub, v throws(ConfigurationError) in
                     let name = "limits.\(sub)"

@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// LiveKit `room.empty_timeout`, `room.departure_timeout`, `room.max_participants`.
     public var emptyTimeoutSeconds: UInt32 = 300
     public var departureTimeoutSeconds: UInt32 = 20
+    /// LiveKit `audio.update_interval`: milliseconds between active speaker evaluations.
+    public var speakerUpdateIntervalMilliseconds = 200
     public var maxParticipants: UInt32 = 0
     /// Per client address: joins allowed at once, and refill rate (429 beyond).
     public var joinBurst: Int = 20

@@ -41,8 +41,10 @@ public final class SwitchboardServer: Sendable {
         roomDefaults.emptyTimeout = configuration.emptyTimeoutSeconds
         roomDefaults.departureTimeout = configuration.departureTimeoutSeconds
         roomDefaults.maxParticipants = configuration.maxParticipants
-        rooms = RoomManager(context: SFUContext(transports: transports, store: store, logger: logger,
-                                                roomDefaults: roomDefaults, serverVersion: switchboardVersion))
+        var context = SFUContext(transports: transports, store: store, logger: logger,
+                                 roomDefaults: roomDefaults, serverVersion: switchboardVersion)
+        context.speakerUpdateInterval = .milliseconds(configuration.speakerUpdateIntervalMilliseconds)
+        rooms = RoomManager(context: context)
         let verifier = TokenVerifier(keys: configuration.keys)
         rtc = RTCService(rooms: rooms, admission: JoinAdmission(verifier: verifier),
                          limiter: JoinRateLimiter(burst: configuration.joinBurst, perSecond: configuration.joinsPerSecond),
@@ -102,6 +104,7 @@ public final class SwitchboardServer: Sendable {
                      body: .init(byteBuffer: ByteBuffer(string: "Switchboard media server \(switchboardVersion)\n")))
         }
         router.get("/healthz") { _, _ in "ok\n" }
+        MetricsEndpoint(transports: transports, stats: rooms.context.stats).register(on: router)
         router.get("/readyz") { _, _ -> Response in
             transports.localAddresses.isEmpty ? Response(status: .serviceUnavailable) : Response(status: .ok)
         }

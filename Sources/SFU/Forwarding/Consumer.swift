@@ -22,16 +22,26 @@ final class Consumer: @unchecked Sendable {
 
     // Continuity state (RFC 3550 §5.1: sequence numbers and timestamps continue per SSRC).
     private var started = false
-    private var sourceSSRC: UInt32 = 0
+    private(set) var sourceSSRC: UInt32 = 0
     private var sequenceOffset: UInt16 = 0
-    private var timestampOffset: UInt32 = 0
+    private(set) var timestampOffset: UInt32 = 0
     private var lastSequence: UInt16 = 0
     private var lastTimestamp: UInt32 = 0
     private var resync = true
     private(set) var packetsSent = 0
+    private(set) var octetsSent = 0
+    /// RTX (RFC 4588) towards this subscriber, when its SDP negotiated it: our RTX SSRC, its
+    /// own sequence numbers, and subscriber payload type -> RTX payload type.
+    let rtxSSRC: UInt32?
+    private let rtxPayloadTypes: [UInt8: UInt8]
+    private var rtxSequence = UInt16.random(in: 0...UInt16.max)
+    /// The last sender report sent: its compact NTP (what the receiver echoes as LSR) and when.
+    var lastSenderReport: (compactNTP: UInt32, sentAt: Int64)?
 
     init(trackSid: String, transport: WebRTCTransport, ssrc: UInt32, isVideo: Bool, extensionMap: HeaderExtensionMap,
-         payloadTypes: [(UInt8, UInt8)]) {
+         payloadTypes: [(UInt8, UInt8)], rtxSSRC: UInt32? = nil, rtxPayloadTypes: [UInt8: UInt8] = [:]) {
+        self.rtxSSRC = rtxPayloadTypes.isEmpty ? nil : rtxSSRC
+        self.rtxPayloadTypes = rtxPayloadTypes
         self.trackSid = trackSid
         self.transport = transport
         self.ssrc = ssrc
@@ -82,11 +92,34 @@ final class Consumer: @unchecked Sendable {
         return true
     }
 
-    /// Resends a cached packet that the subscriber NACKed, with its original rewriting.
+    /// Resends a cached packet that the subscriber NACKed, with its original rewriting: in an
+    /// RTX packet when negotiated (RFC 4588 §4: own SSRC and sequence, original sequence number
+    /// first in the payload), else as the original packet.
     func retransmit(_ packet: UnsafeRawBufferPointer) {
         guard let header = try? RTPHeaderView(validating: packet), header.ssrc == sourceSSRC else { return }
-        send(packet, header: header, sequence: header.sequenceNumber &+ sequenceOffset,
-             timestamp: header.timestamp &+ timestampOffset)
+        let sequence = header.sequenceNumber &+ sequenceOffset
+        let timestamp = header.timestamp &+ timestampOffset
+        let payloadType = payloadTypes[Int(header.payloadType & 0x7F)]
+        guard let rtxSSRC, let rtxPayloadType = rtxPayloadTypes[payloadType] else {
+            send(packet, header: header, sequence: sequence, timestamp: timestamp)
+            return
+        }
+        let map = extensionMap, rtxSequence = self.rtxSequence
+        self.rtxSequence &+= 1
+        let headerLength = header.payloadOffset, payloadLength = header.payloadLength
+        transport.sendRTP(length: headerLength + 2 + payloadLength) { buffer in
+            guard let base = buffer.baseAddress, let source = packet.baseAddress else { return }
+            base.copyMemory(from: source, byteCount: headerLength)
+            buffer[0] &= ~0x20 // no padding in the RTX packet
+            buffer[headerLength] = UInt8(sequence >> 8)
+            buffer[headerLength + 1] = UInt8(sequence & 0xFF)
+            (base + headerLength + 2).copyMemory(from: source + headerLength, byteCount: payloadLength)
+            RTPHeaderView.setSSRC(rtxSSRC, in: buffer)
+            RTPHeaderView.setSequenceNumber(rtxSequence, in: buffer)
+            RTPHeaderView.setTimestamp(timestamp, in: buffer)
+            RTPHeaderView.setPayloadType(rtxPayloadType, in: buffer)
+            map.apply(to: buffer, header: header)
+        }
     }
 
     /// The publisher sequence number that became `sequence` for this subscriber.
@@ -103,5 +136,6 @@ final class Consumer: @unchecked Sendable {
             map.apply(to: buffer, header: header)
         }
         packetsSent &+= 1
+        octetsSent &+= header.payloadLength
     }
 }

@@ -9,14 +9,30 @@ import RTP
 ///
 /// Ownership: media loop thread only.
 final class Producer: @unchecked Sendable {
+    struct Parameters {
+        var trackSid: String
+        var isVideo: Bool
+        var clockRate: UInt32
+        var isVP8: Bool
+        /// Publisher header extension ids by URI (from the publisher's negotiated SDP).
+        var extensionIDs: [String: UInt8]
+        var primaryPayloadTypes: Set<UInt8>
+        /// RTX payload type -> the payload type it repairs (RFC 4588 `apt`).
+        var rtxPayloadTypes: [UInt8: UInt8] = [:]
+        /// Whether the publisher negotiated generic NACK: then the server asks for lost packets.
+        var nackEnabled = false
+    }
+
     let trackSid: String
     let isVideo: Bool
     let clockRate: UInt32
     let isVP8: Bool
-    /// Publisher header extension ids by URI (from the publisher's negotiated SDP).
     let extensionIDs: [String: UInt8]
     let primaryPayloadTypes: Set<UInt8>
+    let rtxPayloadTypes: [UInt8: UInt8]
+    let nackEnabled: Bool
     let publisherTransport: WebRTCTransport
+    let stats: ForwardingStats
     private(set) var consumers: [Consumer] = []
     let cache: PacketCache
     var muted = false
@@ -30,17 +46,27 @@ final class Producer: @unchecked Sendable {
     static let keyframeRequestInterval: Duration = .milliseconds(500)
     private(set) var packetsReceived = 0
     private(set) var keyframeRequests = 0
+    /// Last sender report per publisher SSRC, for the subscribers' sender reports.
+    private(set) var senderReports: [UInt32: SenderReportMapping] = [:]
+    /// RFC 6464 audio level of this (audio) track, for active speakers.
+    private let audioLevelExtensionID: UInt8?
+    var audioLevel = AudioLevelMeter()
 
-    init(trackSid: String, isVideo: Bool, clockRate: UInt32, isVP8: Bool, extensionIDs: [String: UInt8],
-         primaryPayloadTypes: Set<UInt8>, publisherTransport: WebRTCTransport) {
-        self.trackSid = trackSid
-        self.isVideo = isVideo
-        self.clockRate = clockRate
-        self.isVP8 = isVP8
-        self.extensionIDs = extensionIDs
-        self.primaryPayloadTypes = primaryPayloadTypes
+    static let audioLevelURI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+
+    init(_ p: Parameters, publisherTransport: WebRTCTransport, stats: ForwardingStats) {
+        trackSid = p.trackSid
+        isVideo = p.isVideo
+        clockRate = p.clockRate
+        isVP8 = p.isVP8
+        extensionIDs = p.extensionIDs
+        primaryPayloadTypes = p.primaryPayloadTypes
+        rtxPayloadTypes = p.rtxPayloadTypes
+        nackEnabled = p.nackEnabled
         self.publisherTransport = publisherTransport
-        cache = PacketCache(capacity: isVideo ? 1024 : 128)
+        self.stats = stats
+        audioLevelExtensionID = p.isVideo ? nil : p.extensionIDs[Self.audioLevelURI]
+        cache = PacketCache(capacity: p.isVideo ? 1024 : 128)
     }
 
     func add(_ consumer: Consumer) {
@@ -53,12 +79,21 @@ final class Producer: @unchecked Sendable {
         consumers.removeAll { $0 === consumer }
     }
 
-    /// Handles one RTP packet of this track from the publisher.
+    func recordSenderReport(_ report: SenderReport, arrival: Int64) {
+        guard senderReports[report.ssrc] != nil || senderReports.count < 8 else { return }
+        senderReports[report.ssrc] = SenderReportMapping(ntpTimestamp: report.ntpTimestamp,
+                                                         rtpTimestamp: report.rtpTimestamp, arrival: arrival)
+    }
+
+    /// Handles one RTP packet of this track from the publisher (RTX already unwrapped).
     func receive(_ packet: UnsafeMutableRawBufferPointer, header: RTPHeaderView, rank: Int) {
         packetsReceived &+= 1
-        // RTX, RED/FEC payloads are not forwarded (the server retransmits from its own cache).
+        // RED/FEC payloads are not forwarded (the server retransmits from its own cache).
         guard primaryPayloadTypes.contains(header.payloadType) else { return }
         let readOnly = UnsafeRawBufferPointer(packet)
+        if let id = audioLevelExtensionID, let range = header.extensionRange(id: id, in: readOnly), !range.isEmpty {
+            audioLevel.observe(level: readOnly[range.lowerBound])
+        }
         let payload = UnsafeRawBufferPointer(rebasing: readOnly[header.payloadRange])
         let keyframe = isVideo && isVP8 && VP8PayloadDescriptor.isKeyframeStart(payload)
         let now = ContinuousClock.now
@@ -100,6 +135,7 @@ final class Producer: @unchecked Sendable {
         if let last = lastKeyframeRequest, now < last.advanced(by: Self.keyframeRequestInterval) { return }
         lastKeyframeRequest = now
         keyframeRequests &+= 1
+        stats.add(.keyframeRequests)
         let pli = RTCPPacket.pictureLossIndication(PictureLossIndication(senderSSRC: 1, mediaSSRC: target))
         if let bytes = try? pli.serialized() { publisherTransport.sendRTCP(bytes) }
     }

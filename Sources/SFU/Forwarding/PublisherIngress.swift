@@ -1,58 +1,147 @@
 import MediaTransport
+import RTCP
 import RTP
 
 /// The receive side of one publisher transport: finds the producer of each RTP packet by SSRC
-/// (from SDP, or learned from the MID / RID header extensions, RFC 8843 §15 and RFC 8852).
+/// (from SDP, or learned from the MID / RID header extensions, RFC 8843 §15 and RFC 8852),
+/// unwraps retransmissions (RTX, RFC 4588), and terminates the publisher's RTCP: it sends
+/// transport-wide congestion feedback, receiver reports and NACKs (see `tick`).
 ///
-/// Ownership: media loop thread only.
+/// Ownership: media loop thread only (set `transport` before the transport is registered).
 final class PublisherIngress: @unchecked Sendable {
-    private var bySSRC: [UInt32: (Producer, Int)] = [:]
+    private var bySSRC: [UInt32: IncomingStream] = [:]
+    /// RTX SSRC -> the SSRC it repairs (SDP `ssrc-group:FID`, or learned from repaired-rid).
+    private var rtxSSRCs: [UInt32: UInt32] = [:]
     private var byMid: [String: Producer] = [:]
+    /// Simulcast layers by "mid rid", to pair RTX streams (repaired-rid) with their layer.
+    private var layerSSRCs: [String: UInt32] = [:]
     private var midExtensionID: UInt8?
     private var ridExtensionID: UInt8?
     private var repairedRidExtensionID: UInt8?
+    private var transportCCExtensionID: UInt8?
     private(set) var unknownPackets = 0
+    let stats: ForwardingStats
+    weak var transport: WebRTCTransport?
+
+    private var transportCC = TransportWideCCRecorder()
+    /// Our SSRC as the sender of RTCP feedback (we send no media on this transport).
+    let feedbackSSRC = UInt32.random(in: 1...UInt32.max)
+    private var lastTransportFeedback: Int64 = 0
+    private var lastReceiverReport: Int64 = 0
+    private var nackScratch: [UInt16] = []
+    /// Round trip to the publisher used for NACK retries; it sends no reports we could measure
+    /// it from (it receives no media), so a typical value.
+    var roundTrip: Int64 = 50_000_000
 
     static let midURI = "urn:ietf:params:rtp-hdrext:sdes:mid"
     static let ridURI = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
     static let repairedRidURI = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"
+    static let transportCCURI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+    static let transportFeedbackInterval: Int64 = 50_000_000
+    static let receiverReportInterval: Int64 = 1_000_000_000
 
-    func add(_ producer: Producer, mid: String, ssrcs: [UInt32]) {
+    init(stats: ForwardingStats) {
+        self.stats = stats
+        nackScratch.reserveCapacity(NackGenerator.capacity)
+    }
+
+    /// `rtxPairs`: media SSRC -> RTX SSRC from the section's `ssrc-group:FID` lines.
+    func add(_ producer: Producer, mid: String, ssrcs: [UInt32], rtxPairs: [UInt32: UInt32] = [:]) {
         byMid[mid] = producer
-        for ssrc in ssrcs { bySSRC[ssrc] = (producer, 0) }
+        let rtx = Set(rtxPairs.values)
+        for ssrc in ssrcs where !rtx.contains(ssrc) {
+            bySSRC[ssrc] = IncomingStream(ssrc: ssrc, producer: producer, rank: 0)
+        }
+        for (media, repair) in rtxPairs { rtxSSRCs[repair] = media }
         midExtensionID = producer.extensionIDs[Self.midURI] ?? midExtensionID
         ridExtensionID = producer.extensionIDs[Self.ridURI] ?? ridExtensionID
         repairedRidExtensionID = producer.extensionIDs[Self.repairedRidURI] ?? repairedRidExtensionID
+        transportCCExtensionID = producer.extensionIDs[Self.transportCCURI] ?? transportCCExtensionID
     }
 
     func remove(trackSid: String) {
         byMid = byMid.filter { $0.value.trackSid != trackSid }
-        bySSRC = bySSRC.filter { $0.value.0.trackSid != trackSid }
+        bySSRC = bySSRC.filter { $0.value.producer.trackSid != trackSid }
+        rtxSSRCs = rtxSSRCs.filter { bySSRC[$0.value] != nil }
     }
+
+    // MARK: RTP
 
     func receive(_ packet: UnsafeMutableRawBufferPointer) {
         let readOnly = UnsafeRawBufferPointer(packet)
         guard let header = try? RTPHeaderView(validating: readOnly) else { return }
-        if let (producer, rank) = bySSRC[header.ssrc] {
-            producer.receive(packet, header: header, rank: rank)
+        let arrival = transport?.currentArrival ?? 0
+        // Every packet counts for congestion control, probes and retransmissions included.
+        if let id = transportCCExtensionID, let range = header.extensionRange(id: id, in: readOnly), range.count >= 2 {
+            transportCC.record(sequence: UInt16(readOnly[range.lowerBound]) << 8 | UInt16(readOnly[range.lowerBound + 1]),
+                               arrival: arrival)
+        }
+        if let stream = bySSRC[header.ssrc] {
+            deliver(packet, header: header, to: stream, arrival: arrival, repaired: false)
             return
         }
-        // First packet of an SSRC the SDP did not list (simulcast layers, RFC 8853): map it by MID,
-        // rank it by RID.
-        guard let id = midExtensionID, let range = header.extensionRange(id: id, in: readOnly),
-              let producer = byMid[String(decoding: readOnly[range], as: UTF8.self)] else {
+        if let media = rtxSSRCs[header.ssrc] {
+            if let stream = bySSRC[media] { deliverRTX(packet, header: header, to: stream, arrival: arrival) }
+            return
+        }
+        learn(packet, header: header, arrival: arrival)
+    }
+
+    private func deliver(_ packet: UnsafeMutableRawBufferPointer, header: RTPHeaderView, to stream: IncomingStream,
+                         arrival: Int64, repaired: Bool) {
+        if let apt = stream.producer.rtxPayloadTypes[header.payloadType] {
+            // RTX on the media SSRC (some senders do this without a separate RTX stream).
+            deliverRTX(packet, header: header, to: stream, arrival: arrival, payloadType: apt)
+            return
+        }
+        stream.statistics.record(sequence: header.sequenceNumber, timestamp: header.timestamp, arrival: arrival)
+        if stream.nack != nil {
+            let before = stream.nack!.recovered
+            stream.nack!.record(sequence: header.sequenceNumber, arrival: arrival)
+            if stream.nack!.recovered != before { stats.add(.recovered) }
+        }
+        stream.producer.receive(packet, header: header, rank: stream.rank)
+    }
+
+    private func deliverRTX(_ packet: UnsafeMutableRawBufferPointer, header: RTPHeaderView, to stream: IncomingStream,
+                            arrival: Int64, payloadType: UInt8? = nil) {
+        guard let apt = payloadType ?? stream.producer.rtxPayloadTypes[header.payloadType] ?? stream.producer.primaryPayloadTypes.first,
+              let length = unwrapRTX(packet, header: header, ssrc: stream.ssrc, payloadType: apt) else { return }
+        let original = UnsafeMutableRawBufferPointer(rebasing: packet[0..<length])
+        guard let originalHeader = try? RTPHeaderView(validating: UnsafeRawBufferPointer(original)) else { return }
+        deliver(original, header: originalHeader, to: stream, arrival: arrival, repaired: true)
+    }
+
+    /// First packet of an SSRC the SDP did not list (simulcast layers, RFC 8853): map it by MID,
+    /// rank it by RID; an RTX stream names its layer with repaired-rid.
+    private func learn(_ packet: UnsafeMutableRawBufferPointer, header: RTPHeaderView, arrival: Int64) {
+        let readOnly = UnsafeRawBufferPointer(packet)
+        guard let id = midExtensionID, let range = header.extensionRange(id: id, in: readOnly) else {
             unknownPackets &+= 1
             return
         }
-        if let repaired = repairedRidExtensionID, header.extensionRange(id: repaired, in: readOnly) != nil {
-            return // an RTX stream of a simulcast layer: not forwarded
+        let mid = String(decoding: readOnly[range], as: UTF8.self)
+        guard let producer = byMid[mid] else {
+            unknownPackets &+= 1
+            return
+        }
+        if let repaired = repairedRidExtensionID, let range = header.extensionRange(id: repaired, in: readOnly) {
+            let rid = String(decoding: readOnly[range], as: UTF8.self)
+            if let media = layerSSRCs[mid + " " + rid], let stream = bySSRC[media] {
+                rtxSSRCs[header.ssrc] = media
+                deliverRTX(packet, header: header, to: stream, arrival: arrival)
+            }
+            return
         }
         var rank = 0
         if let ridID = ridExtensionID, let range = header.extensionRange(id: ridID, in: readOnly) {
-            rank = Self.rank(of: String(decoding: readOnly[range], as: UTF8.self))
+            let rid = String(decoding: readOnly[range], as: UTF8.self)
+            rank = Self.rank(of: rid)
+            layerSSRCs[mid + " " + rid] = header.ssrc
         }
-        bySSRC[header.ssrc] = (producer, rank)
-        producer.receive(packet, header: header, rank: rank)
+        let stream = IncomingStream(ssrc: header.ssrc, producer: producer, rank: rank)
+        bySSRC[header.ssrc] = stream
+        deliver(packet, header: header, to: stream, arrival: arrival, repaired: false)
     }
 
     /// LiveKit SDKs name layers q/h/f (quarter, half, full); others use numbers or names.
@@ -62,6 +151,62 @@ final class PublisherIngress: @unchecked Sendable {
         case "h", "mid", "medium", "1": return 2
         case "q", "low", "0": return 1
         default: return 0
+        }
+    }
+
+    // MARK: RTCP
+
+    /// The publisher's RTCP: sender reports give each stream's NTP <-> RTP mapping and the LSR
+    /// for our receiver reports.
+    func receiveRTCP(_ packet: UnsafeMutableRawBufferPointer) {
+        let (packets, _) = RTCPCompound.parsePrefix(Array(packet))
+        let arrival = transport?.currentArrival ?? 0
+        for rtcp in packets {
+            if case .senderReport(let report) = rtcp, let stream = bySSRC[report.ssrc] {
+                stream.statistics.recordSenderReport(ntpTimestamp: report.ntpTimestamp, arrival: arrival)
+                stream.producer.recordSenderReport(report, arrival: arrival)
+            }
+        }
+    }
+
+    /// Periodic feedback to the publisher: transport-cc every 50 ms, NACKs as they fall due,
+    /// receiver reports every second.
+    func tick(now: Int64) {
+        guard let transport else { return }
+        if transportCC.hasPending && now - lastTransportFeedback >= Self.transportFeedbackInterval {
+            lastTransportFeedback = now
+            let media = bySSRC.keys.first ?? 0
+            while let feedback = transportCC.makeFeedback(senderSSRC: feedbackSSRC, mediaSSRC: media) {
+                if let bytes = try? RTCPPacket.transportWideFeedback(feedback).serialized() {
+                    transport.sendRTCP(bytes)
+                    stats.add(.transportFeedbackSent)
+                }
+                if !transportCC.hasPending { break }
+            }
+        }
+        for stream in bySSRC.values where stream.nack != nil {
+            nackScratch.removeAll(keepingCapacity: true)
+            let before = stream.nack!.requested
+            stream.nack!.due(now: now, roundTrip: roundTrip, into: &nackScratch)
+            guard !nackScratch.isEmpty else { continue }
+            stats.add(.nacksSent, stream.nack!.requested - before)
+            let nack = GenericNACK(senderSSRC: feedbackSSRC, mediaSSRC: stream.ssrc, lostSequenceNumbers: nackScratch)
+            if let bytes = try? RTCPPacket.genericNACK(nack).serialized() { transport.sendRTCP(bytes) }
+        }
+        if now - lastReceiverReport >= Self.receiverReportInterval && !bySSRC.isEmpty {
+            lastReceiverReport = now
+            var blocks: [ReceptionReport] = []
+            for stream in bySSRC.values {
+                if let block = stream.statistics.makeReportBlock(ssrc: stream.ssrc, now: now) { blocks.append(block) }
+            }
+            for chunk in stride(from: 0, to: blocks.count, by: ReceiverReport.maxReportBlocks) {
+                let report = ReceiverReport(ssrc: feedbackSSRC,
+                                            reportBlocks: Array(blocks[chunk..<min(chunk + ReceiverReport.maxReportBlocks, blocks.count)]))
+                if let bytes = try? RTCPPacket.receiverReport(report).serialized() {
+                    transport.sendRTCP(bytes)
+                    stats.add(.receiverReportsSent)
+                }
+            }
         }
     }
 }

@@ -1,14 +1,25 @@
 import MediaTransport
 import RTCP
 
-/// The send side of one subscriber transport: its consumers by their SSRC, and the RTCP the
-/// subscriber sends about them (NACK -> retransmission from the producer's cache, PLI/FIR ->
-/// throttled keyframe request to the publisher).
+/// The send side of one subscriber transport: its consumers by their SSRC, and the RTCP both
+/// ways. From the subscriber: NACK -> retransmission from the producer's cache, PLI/FIR ->
+/// throttled keyframe request to the publisher, receiver reports -> round-trip time. To the
+/// subscriber: a sender report per stream every second, carrying the publisher's NTP <-> RTP
+/// mapping rebased onto this subscriber's timestamps (RFC 3550 §6.4.1), for lip sync.
 ///
 /// Ownership: media loop thread only.
 final class SubscriberEgress: @unchecked Sendable {
     private var consumers: [UInt32: (Consumer, Producer)] = [:]
     private(set) var retransmissions = 0
+    let stats: ForwardingStats
+    weak var transport: WebRTCTransport?
+    /// Round trip to the subscriber from its receiver reports (RFC 3550 §6.4.1), ns; nil until
+    /// the first report that echoes one of our sender reports.
+    private(set) var roundTrip: Int64?
+    private var lastSenderReports: Int64 = 0
+    static let senderReportInterval: Int64 = 1_000_000_000
+
+    init(stats: ForwardingStats) { self.stats = stats }
 
     func add(_ consumer: Consumer, of producer: Producer) { consumers[consumer.ssrc] = (consumer, producer) }
 
@@ -31,15 +42,53 @@ final class SubscriberEgress: @unchecked Sendable {
                     if let cached = producer.cache.packet(sequenceNumber: consumer.sourceSequence(for: sequence)) {
                         consumer.retransmit(cached)
                         retransmissions &+= 1
+                        stats.add(.retransmissions)
+                    } else {
+                        stats.add(.retransmissionMisses)
                     }
                 }
             case .pictureLossIndication(let pli):
                 consumers[pli.mediaSSRC]?.1.requestKeyframe(now: now)
             case .fullIntraRequest(let fir):
                 for entry in fir.entries { consumers[entry.ssrc]?.1.requestKeyframe(now: now) }
+            case .receiverReport(let report):
+                measureRoundTrip(report.reportBlocks)
+            case .senderReport(let report):
+                measureRoundTrip(report.reportBlocks)
             default:
                 break
             }
+        }
+    }
+
+    /// RTT = arrival - (time we sent the echoed SR) - DLSR. We remember each SR we sent rather
+    /// than decoding LSR, because our NTP times are the publisher's clock, not ours.
+    private func measureRoundTrip(_ blocks: [ReceptionReport]) {
+        let arrival = transport?.currentArrival ?? 0
+        for block in blocks where block.lastSenderReport != 0 {
+            guard let (consumer, _) = consumers[block.ssrc], let sent = consumer.lastSenderReport,
+                  sent.compactNTP == block.lastSenderReport else { continue }
+            let delay = Int64(block.delaySinceLastSenderReport) * 1_000_000_000 / 65536
+            let sample = arrival - sent.sentAt - delay
+            guard sample >= 0 else { continue }
+            roundTrip = roundTrip.map { ($0 * 7 + sample) / 8 } ?? sample
+        }
+    }
+
+    /// Sender reports for every stream that has sent media and whose publisher has sent one.
+    func tick(now: Int64) {
+        guard let transport, now - lastSenderReports >= Self.senderReportInterval else { return }
+        lastSenderReports = now
+        for (consumer, producer) in consumers.values where consumer.packetsSent > 0 {
+            guard let mapping = producer.senderReports[consumer.sourceSSRC] else { continue }
+            let (ntp, rtp) = mapping.extrapolated(to: now, clockRate: producer.clockRate)
+            let report = SenderReport(ssrc: consumer.ssrc, ntpTimestamp: ntp, rtpTimestamp: rtp &+ consumer.timestampOffset,
+                                      packetCount: UInt32(truncatingIfNeeded: consumer.packetsSent),
+                                      octetCount: UInt32(truncatingIfNeeded: consumer.octetsSent))
+            guard let bytes = try? RTCPPacket.senderReport(report).serialized() else { continue }
+            transport.sendRTCP(bytes)
+            consumer.lastSenderReport = (report.compactNTP, now)
+            stats.add(.senderReportsSent)
         }
     }
 }

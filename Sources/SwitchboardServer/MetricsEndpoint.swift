@@ -1,0 +1,71 @@
+import Hummingbird
+import MediaTransport
+import NIOCore
+import SFU
+import Signalling
+
+/// `GET /metrics`: Prometheus text exposition (version 0.0.4) of the media path: datagrams,
+/// drops by reason, forwarding counters, and the forward-latency histogram (socket arrival to
+/// send of each forwarded copy; like LiveKit's `livekit_forward_latency_ns`, but cumulative).
+struct MetricsEndpoint: Sendable {
+    let transports: TransportServer
+    let stats: ForwardingStats
+
+    func register(on router: Router<SwitchboardRequestContext>) {
+        router.get("/metrics") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: render())))
+        }
+    }
+
+    func render() -> String {
+        var out = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for (labels, value) in samples { out += "\(name)\(labels) \(value)\n" }
+        }
+        let loop = transports.loopCounters
+        metric("switchboard_udp_datagrams_received_total", "counter", "UDP datagrams read from the media sockets.",
+               [("", "\(loop.datagramsReceived)")])
+        metric("switchboard_udp_datagrams_sent_total", "counter", "UDP datagrams sent from the media sockets.",
+               [("", "\(loop.datagramsSent)")])
+        metric("switchboard_udp_send_dropped_total", "counter", "Datagrams the kernel refused to send.",
+               [("", "\(loop.sendDropped)")])
+        let drops = transports.dropCounters
+        metric("switchboard_udp_datagrams_dropped_total", "counter", "Received datagrams dropped, by reason.",
+               DropReason.allCases.map { ("{reason=\"\($0)\"}", "\(drops[$0])") })
+        metric("switchboard_transports", "gauge", "Open WebRTC transports.", [("", "\(transports.activeTransports)")])
+        let counters: [(String, String, Int)] = [
+            ("switchboard_retransmitted_packets_total", "Packets resent to subscribers after their NACK.",
+             stats[.retransmissions]),
+            ("switchboard_retransmission_misses_total", "NACKed packets no longer in the cache.",
+             stats[.retransmissionMisses]),
+            ("switchboard_nack_requested_packets_total", "Lost packets the server asked publishers to resend.",
+             stats[.nacksSent]),
+            ("switchboard_nack_recovered_packets_total", "Missing packets that arrived later (retransmitted or reordered).",
+             stats[.recovered]),
+            ("switchboard_keyframe_requests_total", "PLIs sent to publishers.",
+             stats[.keyframeRequests]),
+            ("switchboard_transport_feedback_sent_total", "Transport-wide congestion control feedback packets sent.",
+             stats[.transportFeedbackSent]),
+            ("switchboard_receiver_reports_sent_total", "RTCP receiver reports sent to publishers.",
+             stats[.receiverReportsSent]),
+            ("switchboard_sender_reports_sent_total", "RTCP sender reports sent to subscribers.",
+             stats[.senderReportsSent]),
+        ]
+        for (name, help, value) in counters { metric(name, "counter", help, [("", "\(value)")]) }
+
+        let histogram = transports.forwardLatency
+        out += "# HELP switchboard_forward_latency_ns Socket arrival to send of each forwarded RTP packet, in ns.\n"
+        out += "# TYPE switchboard_forward_latency_ns histogram\n"
+        var cumulative: UInt64 = 0
+        for (i, bound) in LatencyHistogram.upperBounds.enumerated() {
+            cumulative += histogram.counts[i]
+            out += "switchboard_forward_latency_ns_bucket{le=\"\(bound)\"} \(cumulative)\n"
+        }
+        out += "switchboard_forward_latency_ns_bucket{le=\"+Inf\"} \(histogram.count)\n"
+        out += "switchboard_forward_latency_ns_sum \(histogram.sum)\n"
+        out += "switchboard_forward_latency_ns_count \(histogram.count)\n"
+        return out
+    }
+}
