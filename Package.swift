@@ -88,6 +88,10 @@ let package = Package(
         // Embedded store (SQLite through GRDB): rooms and participant sessions.
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
 
+        // Recorder: Ogg Opus / WebM writers, crash repair, RTP reordering and depacketizing for
+        // server-side recording (file I/O through RecordingSink).
+        .target(name: "Recorder", dependencies: ["RTP", "PayloadFormats"], swiftSettings: strict),
+
         // Codec wrappers (libopus, libvpx): fixtures, tests, load generation, recorder.
         .target(name: "Codecs", dependencies: ["COpus", "CVPX"], swiftSettings: strict),
 
@@ -104,6 +108,13 @@ let package = Package(
             "SwitchboardServer", "AccessTokens",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
+
+        // A client-side WebRTC peer (ICE, DTLS client, SRTP) of our own, for load generation and
+        // benchmarks; interop proofs use stacks we did not write.
+        .target(name: "LoadPeer", dependencies: ["MediaTransport", "DTLS", "SRTP", "ICE", "STUN"], swiftSettings: strict),
+        // Full forwarding path over loopback (SRTP in, route, SRTP out to N): Benchmarks/Forwarding.
+        .executableTarget(name: "ForwardingBenchmark", dependencies: ["SFU", "MediaTransport", "LoadPeer", "SRTP", "CSocket"],
+                          path: "Benchmarks/Forwarding", swiftSettings: strict),
 
         // libFuzzer targets: `make fuzz` builds them with -sanitize=fuzzer -DFUZZING; a plain
         // build makes corpus replayers out of the same files.
@@ -132,5 +143,7 @@ let package = Package(
         .testTarget(name: "AccessTokensTests", dependencies: ["AccessTokens"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"], swiftSettings: strict),
+        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RTP", "PayloadFormats", "Codecs"],
+                    exclude: ["check-with-ffprobe.sh"], swiftSettings: strict),
     ]
 )

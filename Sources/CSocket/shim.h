@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 #include <netinet/in.h>
 #include <time.h>
+#include <pthread.h>
 
 // recvmmsg/sendmmsg (batched datagram I/O) are GNU extensions that Swift's Glibc module does
 // not import. Declare them here with a layout-identical message header; the asm labels bind
@@ -15,4 +16,8 @@ struct sb_mmsghdr {
 };
 int sb_recvmmsg(int fd, struct sb_mmsghdr *vec, unsigned int vlen, int flags, struct timespec *timeout) __asm__("recvmmsg");
 int sb_sendmmsg(int fd, struct sb_mmsghdr *vec, unsigned int vlen, int flags) __asm__("sendmmsg");
+// Thread names (GNU extension, also left out of Glibc's module).
+int sb_pthread_setname_np(pthread_t thread, const char *name) __asm__("pthread_setname_np");
+// CPU affinity by thread id (benchmarks pin the media thread away from load generators).
+int sb_sched_setaffinity(int tid, unsigned long size, const unsigned long *mask) __asm__("sched_setaffinity");
 #endif

@@ -2,6 +2,7 @@ import CSocket
 import Glibc
 import Synchronization
 import Foundation
+import Dispatch
 
 /// Receives datagrams from the media loop. Called on the loop thread only.
 protocol DatagramHandler: AnyObject {
@@ -73,7 +74,7 @@ public final class MediaLoop: @unchecked Sendable {
     func start() {
         guard !running.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let thread = Thread { [self] in self.run() }
-        thread.name = "switchboard-media"
+        thread.name = "sb-media"
         thread.start()
     }
 
@@ -98,13 +99,15 @@ public final class MediaLoop: @unchecked Sendable {
             work()
             return
         }
-        let done = Atomic<Bool>(false)
+        // A semaphore, not polling: the caller resumes as soon as the loop ran `work` (polling
+        // with sleeps added up to milliseconds to every join).
+        let done = DispatchSemaphore(value: 0)
         execute {
             work()
-            done.store(true, ordering: .releasing)
+            done.signal()
         }
-        let end = ContinuousClock.now.advanced(by: timeout)
-        while !done.load(ordering: .acquiring) && ContinuousClock.now < end { usleep(200) }
+        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        _ = done.wait(timeout: .now() + .nanoseconds(Int(nanoseconds)))
     }
 
     /// Whether the caller runs on the media thread.
@@ -122,6 +125,9 @@ public final class MediaLoop: @unchecked Sendable {
     }
 
     private func run() {
+        // Foundation's Thread.name does not reach the kernel here; name the thread for top -H and
+        // /proc (at most 15 bytes).
+        _ = sb_pthread_setname_np(pthread_self(), "sb-media")
         loopThread.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
         var events = [epoll_event](repeating: epoll_event(), count: 8)
         var nextTick = ContinuousClock.now
@@ -170,6 +176,10 @@ public final class MediaLoop: @unchecked Sendable {
                 let slot = receiveSlab.slot(i)
                 let packet = UnsafeMutableRawBufferPointer(rebasing: slot[0..<receiveSlab.receivedLength(i)])
                 handler?.handleDatagram(packet, from: address, socket: index)
+                // Latency versus syscalls: send once a few copies are queued rather than after
+                // the whole receive batch, so a packet's copies never wait for the fan-out of
+                // up to 63 packets behind it, while sendmmsg still carries several datagrams.
+                if pendingSends >= Self.flushThreshold { flush() }
             }
             flush()
             if n < receiveSlab.capacity { return }
@@ -216,6 +226,10 @@ public final class MediaLoop: @unchecked Sendable {
     func socketIndex(for address: UDPAddress) -> Int? {
         sockets.firstIndex { $0.isIPv6 == address.isIPv6 }
     }
+
+    /// Queued datagrams at which handling a receive batch flushes early.
+    static let flushThreshold = 8
+    private var pendingSends: Int { sendSlabs.reduce(0) { $0 + $1.count } }
 
     private func flush() {
         for i in sendSlabs.indices where sendSlabs[i].count > 0 { flush(i) }

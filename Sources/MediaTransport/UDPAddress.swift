@@ -92,7 +92,7 @@ public struct UDPAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Writes the sockaddr form into `storage` (at least sizeof(sockaddr_in6)); returns its length.
-    func write(to storage: UnsafeMutableRawPointer) -> socklen_t {
+    public func write(to storage: UnsafeMutableRawPointer) -> socklen_t {
         if isIPv6 {
             var sin6 = sockaddr_in6()
             sin6.sin6_family = sa_family_t(AF_INET6)

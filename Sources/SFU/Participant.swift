@@ -66,5 +66,7 @@ final class Participant {
     }
 
     @discardableResult
-    func send(_ message: Livekit_SignalResponse.OneOf_Message) -> SignalSink.Delivery { sink.send(message) }
+    func send(_ message: Livekit_SignalResponse.OneOf_Message, encoding: SharedEncoding? = nil) -> SignalSink.Delivery {
+        sink.send(message, encoding: encoding)
+    }
 }

@@ -48,8 +48,9 @@ extension Room {
             changed.speakers.append(info)
         }
         activeSpeakers = current
+        let encoding = SharedEncoding()
         for participant in participants.values {
-            if participant.send(.speakersChanged(changed)) == .overflow { slowConsumer(participant) }
+            if participant.send(.speakersChanged(changed), encoding: encoding) == .overflow { slowConsumer(participant) }
         }
     }
 }

@@ -94,23 +94,16 @@ public actor Room {
         }
         if maxParticipants > 0 && participants.count >= Int(maxParticipants) { throw .roomFull }
 
-        let session: ParticipantSessionRecord
-        do {
-            session = try context.store.recordJoin(roomSid: sid, identity: request.identity, name: request.name,
-                                                   metadata: request.metadata,
-                                                   clientInfo: request.storeClientInfo)
-        } catch {
-            throw .internalError("store: \(error)")
-        }
-        let participantSid = session.sid
+        let participantSid = SIDs.participant()
         let subscriber: SubscriberConnection
         do {
             subscriber = try SubscriberConnection(transports: context.transports, stats: context.stats,
                                                   onState: transportObserver(participantSid, publisher: false))
         } catch {
-            _ = try? context.store.recordLeave(sid: participantSid, reason: "join_failure")
             throw .internalError("\(error)")
         }
+        context.journal.recordJoin(roomSid: sid, sid: participantSid, identity: request.identity, name: request.name,
+                                   metadata: request.metadata, clientInfo: request.storeClientInfo)
         let participant = Participant(sid: participantSid, request: request, sink: sink, subscriber: subscriber,
                                       publisher: PublisherConnection(transports: context.transports, stats: context.stats))
         participants[participantSid] = participant
@@ -203,7 +196,7 @@ public actor Room {
             info.disconnectReason = reason
             broadcast([info], except: nil)
         }
-        _ = try? context.store.recordLeave(sid: participant.sid, reason: reason.storeReason)
+        context.journal.recordLeave(sid: participant.sid, reason: reason.storeReason)
         if participants.isEmpty { emptySince = Date() }
         logger.info("participant left", metadata: ["participant": "\(participant.identity)", "reason": "\(reason)"])
     }
@@ -235,15 +228,17 @@ public actor Room {
     func broadcast(_ infos: [Livekit_ParticipantInfo], except: String?) {
         var update = Livekit_ParticipantUpdate()
         update.participants = infos
+        let encoding = SharedEncoding()
         for participant in participants.values where participant.sid != except {
-            if participant.send(.update(update)) == .overflow { slowConsumer(participant) }
+            if participant.send(.update(update), encoding: encoding) == .overflow { slowConsumer(participant) }
         }
     }
 
     func broadcastRoomUpdate() {
         var update = Livekit_RoomUpdate()
         update.room = info
-        for participant in participants.values { _ = participant.send(.roomUpdate(update)) }
+        let encoding = SharedEncoding()
+        for participant in participants.values { _ = participant.send(.roomUpdate(update), encoding: encoding) }
     }
 
     func slowConsumer(_ participant: Participant) {
@@ -265,7 +260,7 @@ public actor Room {
 
     public func setMetadata(_ metadata: String) {
         self.metadata = metadata
-        _ = try? context.store.updateRoomMetadata(sid: sid, metadata: metadata)
+        context.journal.updateRoomMetadata(sid: sid, metadata: metadata)
         broadcastRoomUpdate()
     }
 

@@ -43,9 +43,10 @@ public actor RoomManager {
         speakerTimer?.cancel()
         for room in rooms.values {
             await room.close(reason: reason)
-            _ = try? context.store.closeRoom(sid: room.sid, reason: reason.storeReason)
+            context.journal.closeRoom(sid: room.sid, reason: reason.storeReason)
         }
         rooms.removeAll()
+        context.journal.drain()
     }
 
     public func room(named name: String) -> Room? { rooms[name] }
@@ -91,7 +92,7 @@ public actor RoomManager {
     public func deleteRoom(named name: String) async -> Bool {
         guard let room = rooms.removeValue(forKey: name) else { return false }
         await room.close(reason: .roomDeleted)
-        _ = try? context.store.closeRoom(sid: room.sid, reason: StoreReason.roomDeleted)
+        context.journal.closeRoom(sid: room.sid, reason: StoreReason.roomDeleted)
         context.logger.info("room deleted", metadata: ["room": "\(name)"])
         return true
     }
@@ -102,7 +103,7 @@ public actor RoomManager {
             if await room.isExpired(now: now) {
                 rooms[name] = nil
                 await room.close(reason: .roomClosed)
-                _ = try? context.store.closeRoom(sid: room.sid, reason: await room.expiryReason)
+                context.journal.closeRoom(sid: room.sid, reason: await room.expiryReason)
                 context.logger.info("room closed (empty)", metadata: ["room": "\(name)"])
             }
         }

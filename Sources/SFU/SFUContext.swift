@@ -29,6 +29,8 @@ public struct SFUContext: Sendable {
     public var pingTimeout: Int32 = 15
     public var serverVersion: String
     public var nodeID: String
+    /// Session history writes, queued off the room actors.
+    public let journal: SessionJournal
     /// Forwarding counters (retransmissions, NACKs, reports) for /metrics.
     public let stats = ForwardingStats()
     /// Active speaker updates: how often levels are evaluated and `speakers_changed` may be sent.
@@ -39,6 +41,7 @@ public struct SFUContext: Sendable {
         self.transports = transports
         self.store = store
         self.logger = logger
+        journal = SessionJournal(store: store, logger: logger)
         self.roomDefaults = roomDefaults
         self.serverVersion = serverVersion
         self.nodeID = "ND_" + String(SIDs.participant().dropFirst(3))

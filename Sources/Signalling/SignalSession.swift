@@ -4,6 +4,7 @@ import HummingbirdWebSocket
 import LiveKitProtocol
 import Logging
 import NIOCore
+import NIOWebSocket
 import SFU
 
 /// One participant's signalling WebSocket: joins the room, then pumps requests into the room
@@ -19,6 +20,18 @@ struct SignalSession {
         let room: Room
         let participantSid: String
         var format = admission.format
+        let formatBox = FormatBox(format)
+        let closeCode = CloseCodeBox()
+        // The writer runs before the join, so the JoinResponse (queued first) goes out while the
+        // room still tells everyone else about the newcomer.
+        let writer = Task {
+            for await signal in sink.stream {
+                do { try await write(signal, format: formatBox.value, to: outbound) } catch { break }
+            }
+            // The room finished the sink (leave sent, replaced by a resume, removed) or the join
+            // was refused: close the WebSocket too, which also ends the read loop below.
+            try? await outbound.close(closeCode.value, reason: nil)
+        }
         do {
             room = try await rooms.roomForJoin(named: admission.room)
             participantSid = try await room.join(admission.request, sink: sink)
@@ -34,23 +47,14 @@ struct SignalSession {
                 leave.action = .reconnect
                 leave.canReconnect = true
             }
-            var response = Livekit_SignalResponse()
-            response.message = .leave(leave)
-            try? await write(response, format: format, to: outbound)
-            try? await outbound.close(.policyViolation, reason: "\(error)")
+            _ = sink.send(.leave(leave))
+            closeCode.value = .policyViolation
+            sink.finish()
+            await writer.value
             logger.info("join refused after upgrade: \(error)")
             return
         }
 
-        let formatBox = FormatBox(format)
-        let writer = Task {
-            for await response in sink.stream {
-                do { try await write(response, format: formatBox.value, to: outbound) } catch { break }
-            }
-            // The room finished the sink (leave sent, replaced by a resume, removed): close the
-            // WebSocket too, which also ends the read loop below.
-            try? await outbound.close(.normalClosure, reason: nil)
-        }
         let refresher = Task { await tokenRefresher?.run(claims: admission.claims, sink: sink) }
 
         var leftCleanly = false
@@ -88,12 +92,23 @@ struct SignalSession {
         await writer.value
     }
 
-    private func write(_ response: Livekit_SignalResponse, format: SignalFormat, to outbound: WebSocketOutboundWriter) async throws {
-        let bytes = SignalCodec.encode(response, format: format)
+    private func write(_ signal: OutboundSignal, format: SignalFormat, to outbound: WebSocketOutboundWriter) async throws {
+        let encode = { SignalCodec.encode(signal.response, format: format) }
+        let bytes = signal.encoding?.bytes(format: format == .binary ? 0 : 1, encode: encode) ?? encode()
         switch format {
         case .binary: try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
         case .json: try await outbound.write(.text(String(decoding: bytes, as: UTF8.self)))
         }
+    }
+}
+
+/// How the writer closes the WebSocket when the sink ends.
+final class CloseCodeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: WebSocketErrorCode = .normalClosure
+    var value: WebSocketErrorCode {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
     }
 }
 

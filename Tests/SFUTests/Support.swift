@@ -26,8 +26,8 @@ final class Inbox: @unchecked Sendable {
     init(_ sink: SignalSink, label: String) {
         self.label = label
         collector = Task { [weak self] in
-            for await response in sink.stream {
-                self?.append(response)
+            for await signal in sink.stream {
+                self?.append(signal.response)
             }
             self?.markFinished()
         }
@@ -274,7 +274,12 @@ extension SessionDescription {
 
 class SFUTestCase: XCTestCase {
     var server: TransportServer!
-    var store: SwitchboardStore!
+    private var storage: SwitchboardStore!
+    /// The store, after every queued session write has run (rooms write through a journal).
+    var store: SwitchboardStore! {
+        context?.journal.drain()
+        return storage
+    }
     var manager: RoomManager!
     var context: SFUContext!
 
@@ -284,7 +289,8 @@ class SFUTestCase: XCTestCase {
     override func setUp() async throws {
         server = try TransportServer(configuration: TransportConfiguration(bindAddresses: ["127.0.0.1"], udpPort: 0))
         server.start()
-        store = try SwitchboardStore.inMemory()
+        storage = try SwitchboardStore.inMemory()
+        let store = storage!
         let logger = Logger(label: "sfu-tests", factory: { _ in SwiftLogNoOpLogHandler() })
         context = SFUContext(transports: server, store: store, logger: logger, roomDefaults: roomDefaults,
                              serverVersion: "test-1.0")
@@ -296,7 +302,7 @@ class SFUTestCase: XCTestCase {
         server?.stop()
         manager = nil
         context = nil
-        store = nil
+        storage = nil
         server = nil
     }
 
