@@ -30,6 +30,10 @@ final class SubscriberConnection {
     private var sessionVersion: UInt64 = 1
     private let sessionID = String(UInt64.random(in: 1..<(1 << 62)))
     private var remoteKnown = false
+    /// Tracks in the offer in flight: their consumers start sending once it is answered.
+    private var offeredTrackSids: Set<String> = []
+    /// Tracks whose section the subscriber has answered.
+    private var answeredTrackSids: Set<String> = []
 
     /// Header extensions offered to subscribers, with the ids the forwarder will write.
     static let audioExtensions = [
@@ -95,8 +99,10 @@ final class SubscriberConnection {
                                 rtxPayloadTypes: Dictionary(section.codecs.compactMap { codec in
                                     codec.isRTX ? codec.associatedPayloadType.map { ($0, codec.payloadType) } : nil
                                 }, uniquingKeysWith: { a, _ in a }))
+        consumer.negotiated = answeredTrackSids.contains(track.sid)
         let egress = self.egress
         transports.execute {
+            guard egress.consumer(trackSid: consumer.trackSid) == nil else { return }
             producer.add(consumer)
             egress.add(consumer, of: producer)
         }
@@ -141,6 +147,7 @@ final class SubscriberConnection {
         do { offer = try makeOffer(options: options) } catch { throw .badSDP("\(error)") }
         needsOffer = false
         awaitingAnswer = true
+        offeredTrackSids = Set(sections.compactMap(\.trackSid))
         return offer.serialized()
     }
 
@@ -149,6 +156,10 @@ final class SubscriberConnection {
         let answer: SessionDescription
         do { answer = try SessionDescription(parsing: answerText) } catch { throw .badSDP("\(error)") }
         awaitingAnswer = false
+        let accepted = offeredTrackSids.intersection(sections.compactMap(\.trackSid))
+        answeredTrackSids = accepted
+        let egress = self.egress
+        transports.execute { egress.markNegotiated(trackSids: accepted) }
         guard let first = answer.media.first(where: { $0.port != 0 }) else { return }
         let credentials = answer.iceCredentials(for: first)
         let fingerprint = answer.fingerprints(for: first).first { $0.algorithm.lowercased() == "sha-256" }

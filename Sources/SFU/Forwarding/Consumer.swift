@@ -17,6 +17,10 @@ final class Consumer: @unchecked Sendable {
     /// publisher's codecs, which the subscriber offer does).
     private var payloadTypes: [UInt8]
     var paused = false
+    /// The subscriber answered an offer containing this stream. Until then it could not map the
+    /// SSRC to its track (libwebrtc then feeds an unsignalled stream that never reaches the
+    /// track), so nothing is sent; LiveKit waits for the answer too.
+    var negotiated = false
     /// A new (or resumed) video consumer forwards nothing until a keyframe starts.
     var waitingForKeyframe: Bool
 
@@ -67,7 +71,9 @@ final class Consumer: @unchecked Sendable {
     /// Forwards one packet (returns false if it was held back, e.g. waiting for a keyframe).
     @discardableResult
     func forward(_ packet: UnsafeRawBufferPointer, header: RTPHeaderView, isKeyframe: Bool, clockRate: UInt32) -> Bool {
-        guard !paused else { return false }
+        // Held until the subscriber can receive it: a keyframe sent before the answer or before
+        // DTLS completed would be lost, and the deltas after it would not decode.
+        guard !paused, isReady else { return false }
         if waitingForKeyframe {
             guard isKeyframe else { return false }
             waitingForKeyframe = false
@@ -91,6 +97,9 @@ final class Consumer: @unchecked Sendable {
         send(packet, header: header, sequence: sequence, timestamp: timestamp)
         return true
     }
+
+    /// Whether packets can reach the subscriber's track now.
+    var isReady: Bool { negotiated && transport.canSend }
 
     /// Resends a cached packet that the subscriber NACKed, with its original rewriting: in an
     /// RTX packet when negotiated (RFC 4588 §4: own SSRC and sequence, original sequence number

@@ -30,6 +30,7 @@ package final class DirectRoute: @unchecked Sendable {
             let consumer = Consumer(trackSid: "TR_bench", transport: transport, ssrc: 0x1000_0000 + UInt32(index),
                                     isVideo: isVideo, extensionMap: HeaderExtensionMap(publisher: [:], subscriber: [:]),
                                     payloadTypes: [(payloadType, payloadType)])
+            consumer.negotiated = true
             producer.add(consumer)
             egress.add(consumer, of: producer)
             transport.onRTCP = { egress.receiveRTCP($0) }

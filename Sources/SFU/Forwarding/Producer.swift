@@ -118,7 +118,8 @@ final class Producer: @unchecked Sendable {
         let start = isVideo ? (isVP8 ? keyframe : true) : true
         var waiting = false
         for consumer in consumers {
-            if !consumer.forward(readOnly, header: header, isKeyframe: start, clockRate: clockRate) && consumer.waitingForKeyframe {
+            if !consumer.forward(readOnly, header: header, isKeyframe: start, clockRate: clockRate)
+                && consumer.waitingForKeyframe && consumer.isReady && !consumer.paused {
                 waiting = true
             }
         }

@@ -29,6 +29,11 @@ final class SubscriberEgress: @unchecked Sendable {
         return entry.value
     }
 
+    /// The subscriber answered an offer with these tracks: their consumers may send.
+    func markNegotiated(trackSids: Set<String>) {
+        for (consumer, _) in consumers.values where trackSids.contains(consumer.trackSid) { consumer.negotiated = true }
+    }
+
     func consumer(trackSid: String) -> Consumer? { consumers.values.first { $0.0.trackSid == trackSid }?.0 }
 
     func receiveRTCP(_ packet: UnsafeMutableRawBufferPointer) {

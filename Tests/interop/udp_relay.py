@@ -1,0 +1,80 @@
+"""A userspace UDP relay for impairing one client's path to the server (this kernel has no netem).
+
+The client is given the relay's address instead of the server's (e.g. by rewriting the candidate
+lines of the server's SDP); with ICE-lite the server answers whatever address its packets come
+from, which is the relay's server-side socket. Everything stays on 127.0.0.1.
+
+Only RTP and RTCP (first byte 128..191, RFC 7983) are dropped, with a seeded random generator per
+direction: STUN and DTLS pass untouched, so the connection setup is not what gets measured.
+"""
+import asyncio
+import random
+
+
+def _is_rtp_or_rtcp(data):
+    return len(data) > 0 and 128 <= data[0] <= 191
+
+
+class _Side(asyncio.DatagramProtocol):
+    def __init__(self, on_datagram):
+        self.on_datagram = on_datagram
+        self.transport = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
+        self.on_datagram(data, addr)
+
+
+class LossyRelay:
+    """Relays one client <-> `upstream` (host, port), dropping `loss` of the RTP/RTCP each way."""
+
+    def __init__(self, upstream, loss=0.05, seed=4):
+        self.upstream = upstream
+        self.loss = loss
+        self.rng = {"up": random.Random(seed), "down": random.Random(seed + 1)}
+        self.stats = {d: {"forwarded": 0, "dropped": 0, "media": 0} for d in ("up", "down")}
+        self.client_addr = None
+        self._client_side = None
+        self._server_side = None
+
+    async def start(self):
+        loop = asyncio.get_running_loop()
+        self._client_side, _ = await loop.create_datagram_endpoint(
+            lambda: _Side(self._from_client), local_addr=("127.0.0.1", 0))
+        self._server_side, _ = await loop.create_datagram_endpoint(
+            lambda: _Side(self._from_server), local_addr=("127.0.0.1", 0))
+        return self
+
+    @property
+    def address(self):
+        """Where the client should send: (host, port)."""
+        return self._client_side.get_extra_info("sockname")[:2]
+
+    def _drop(self, direction, data):
+        if not _is_rtp_or_rtcp(data):
+            return False
+        self.stats[direction]["media"] += 1
+        if self.rng[direction].random() < self.loss:
+            self.stats[direction]["dropped"] += 1
+            return True
+        return False
+
+    def _from_client(self, data, addr):
+        self.client_addr = addr
+        if not self._drop("up", data):
+            self.stats["up"]["forwarded"] += 1
+            self._server_side.sendto(data, self.upstream)
+
+    def _from_server(self, data, addr):
+        if addr[:2] != tuple(self.upstream) or self.client_addr is None:
+            return
+        if not self._drop("down", data):
+            self.stats["down"]["forwarded"] += 1
+            self._client_side.sendto(data, self.client_addr)
+
+    def close(self):
+        for t in (self._client_side, self._server_side):
+            if t is not None:
+                t.close()
