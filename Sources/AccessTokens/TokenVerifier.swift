@@ -1,5 +1,20 @@
 import Foundation
 import JWTKit
+import Synchronization
+
+/// jwt-kit key collections by API key, made on first use: building one (an actor plus an HMAC
+/// key) for every join cost more than verifying the token.
+final class KeyCollectionCache: Sendable {
+    private let collections = Mutex<[String: JWTKeyCollection]>([:])
+
+    func collection(apiKey: String, secret: String) async -> JWTKeyCollection {
+        if let cached = collections.withLock({ $0[apiKey] }) { return cached }
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: JWTSupport.hmacKey(secret: secret), digestAlgorithm: .sha256, parser: JWTSupport.parser)
+        collections.withLock { $0[apiKey] = keys }
+        return keys
+    }
+}
 
 /// Verifies LiveKit access tokens: HS256 JWTs whose `iss` names the API key and which are
 /// signed with that key's secret.
@@ -11,6 +26,7 @@ public struct TokenVerifier: Sendable {
 
     private let secrets: [String: String]
     public let leeway: TimeInterval
+    private let keyCollections = KeyCollectionCache()
 
     /// - Parameters:
     ///   - keys: API key -> secret. Entries with an empty key or secret are ignored.
@@ -50,8 +66,7 @@ public struct TokenVerifier: Sendable {
         // Signature and claims, by jwt-kit.
         let claims: AccessTokenClaims
         do {
-            let keys = JWTKeyCollection()
-            await keys.add(hmac: JWTSupport.hmacKey(secret: secret), digestAlgorithm: .sha256, parser: JWTSupport.parser)
+            let keys = await keyCollections.collection(apiKey: apiKey, secret: secret)
             claims = try await keys.verify(bytes, as: AccessTokenClaims.self)
         } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
             throw .badSignature
