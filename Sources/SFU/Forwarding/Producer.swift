@@ -34,6 +34,8 @@ final class Producer: @unchecked Sendable {
     let publisherTransport: WebRTCTransport
     let stats: ForwardingStats
     private(set) var consumers: [Consumer] = []
+    /// Server-side recordings of this track; called before mute gating (see `RecordingTap`).
+    private(set) var taps: [any RecordingTap] = []
     let cache: PacketCache
     var muted = false
     /// The SSRC forwarded now; with simulcast, the best-ranked layer seen (rid f > h > q).
@@ -79,10 +81,27 @@ final class Producer: @unchecked Sendable {
         consumers.removeAll { $0 === consumer }
     }
 
+    func addTap(_ tap: any RecordingTap) {
+        guard !taps.contains(where: { $0 === tap }) else { return }
+        taps.append(tap)
+        // A recording starts with a keyframe; the producer's throttle merges this with others.
+        requestKeyframe(now: .now)
+    }
+
+    func removeTap(_ tap: any RecordingTap) {
+        taps.removeAll { $0 === tap }
+    }
+
     func recordSenderReport(_ report: SenderReport, arrival: Int64) {
         guard senderReports[report.ssrc] != nil || senderReports.count < 8 else { return }
         senderReports[report.ssrc] = SenderReportMapping(ntpTimestamp: report.ntpTimestamp,
                                                          rtpTimestamp: report.rtpTimestamp, arrival: arrival)
+        // Recordings map the stream they receive: the active layer's (any, before the first packet).
+        if !taps.isEmpty, activeSSRC == nil || activeSSRC == report.ssrc {
+            for tap in taps {
+                tap.senderReport(ssrc: report.ssrc, ntp: report.ntpTimestamp, rtp: report.rtpTimestamp, arrival: arrival)
+            }
+        }
     }
 
     /// Handles one RTP packet of this track from the publisher (RTX already unwrapped).
@@ -113,6 +132,10 @@ final class Producer: @unchecked Sendable {
             lastActivePacket = now
         }
         cache.store(readOnly, sequenceNumber: header.sequenceNumber)
+        if !taps.isEmpty {
+            let arrival = publisherTransport.currentArrival
+            for tap in taps { tap.rtp(readOnly, arrival: arrival, muted: muted) }
+        }
         guard !muted else { return }
         // H.264 and others are forwarded opaquely: every packet counts as a possible start.
         let start = isVideo ? (isVP8 ? keyframe : true) : true
