@@ -19,7 +19,7 @@ let package = Package(
         .library(name: "SwitchboardKit", targets: [
             "STUN", "RTP", "RTCP", "SDP", "PayloadFormats",
             "SRTP", "DTLS", "ICE", "MediaTransport", "Codecs", "Store", "AccessTokens", "LiveKitProtocol",
-            "SFU", "Signalling", "SwitchboardServer",
+            "SFU", "Recorder", "Recording", "Signalling", "SwitchboardServer",
         ]),
     ],
     dependencies: [
@@ -92,6 +92,13 @@ let package = Package(
         // server-side recording (file I/O through RecordingSink).
         .target(name: "Recorder", dependencies: ["RTP", "PayloadFormats"], swiftSettings: strict),
 
+        // Recording (egress) on the server: taps on producers, a writer per recording off the
+        // media thread, metadata in the store, crash recovery, auto_record.
+        .target(name: "Recording", dependencies: [
+            "SFU", "Recorder", "Store", "LiveKitProtocol", "MediaTransport",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+
         // Codec wrappers (libopus, libvpx): fixtures, tests, load generation, recorder.
         .target(name: "Codecs", dependencies: ["COpus", "CVPX"], swiftSettings: strict),
 
@@ -145,5 +152,9 @@ let package = Package(
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"], swiftSettings: strict),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RTP", "PayloadFormats", "Codecs"],
                     exclude: ["check-with-ffprobe.sh"], swiftSettings: strict),
+        .testTarget(name: "RecordingTests", dependencies: [
+            "Recording", "Recorder", "SFU", "Store", "LiveKitProtocol", "MediaTransport", "AccessTokens",
+            .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ], swiftSettings: strict),
     ]
 )
