@@ -71,7 +71,7 @@ let package = Package(
         ], swiftSettings: strict),
         // LiveKit signalling over WebSocket (/rtc) and the Twirp server API.
         .target(name: "Signalling", dependencies: [
-            "SFU", "LiveKitProtocol", "AccessTokens",
+            "SFU", "Recording", "LiveKitProtocol", "AccessTokens",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -105,6 +105,7 @@ let package = Package(
         // The server: configuration, HTTP, wiring of transports.
         .target(name: "SwitchboardServer", dependencies: [
             "MediaTransport", "SDP", "RTP", "RTCP", "DTLS", "SRTP", "ICE", "SFU", "Signalling", "Store", "AccessTokens",
+            "Recording",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -153,7 +154,7 @@ let package = Package(
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RTP", "PayloadFormats", "Codecs"],
                     exclude: ["check-with-ffprobe.sh"], swiftSettings: strict),
         .testTarget(name: "RecordingTests", dependencies: [
-            "Recording", "Recorder", "SFU", "Store", "LiveKitProtocol", "MediaTransport", "AccessTokens",
+            "Recording", "Recorder", "SFU", "Store", "LiveKitProtocol", "MediaTransport", "AccessTokens", "Signalling",
             .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], swiftSettings: strict),
     ]
