@@ -17,6 +17,8 @@ protocol RecordingSession: AnyObject {
     func closeFile()
     /// Frames written so far (the recording is `active` from the first).
     var framesWritten: Int { get }
+    /// Video waits for a keyframe.
+    var isWaitingForKeyframe: Bool { get }
 }
 
 extension RecorderError {
@@ -62,6 +64,7 @@ final class TrackSession: RecordingSession {
     func abort() { recording.abort() }
     func closeFile() { try? (sink as? FileSink)?.close() }
     var framesWritten: Int { recording.statistics.framesWritten }
+    var isWaitingForKeyframe: Bool { recording.isWaitingForKeyframe }
 }
 
 /// A participant's audio and video lanes to one WebM file.
@@ -96,4 +99,5 @@ final class ParticipantSession: RecordingSession {
     func abort() { recording.abort() }
     func closeFile() { try? (sink as? FileSink)?.close() }
     var framesWritten: Int { recording.statistics.values.reduce(0) { $0 + $1.framesWritten } }
+    var isWaitingForKeyframe: Bool { recording.isWaitingForKeyframe }
 }

@@ -27,6 +27,8 @@ final class RecordingWriter: @unchecked Sendable {
     private var timer: (any DispatchSourceTimer)?
     private var ended = false
     private var announcedActive = false
+    private var lastKeyframeRequest: Int64 = 0
+    static let keyframeRetry: Int64 = 1_000_000_000
     /// Called on `queue` when the first frame reached the file.
     private let onActive: @Sendable () -> Void
     /// Called on `queue` once, when the file is finished or the recording failed.
@@ -85,8 +87,14 @@ final class RecordingWriter: @unchecked Sendable {
         guard !ended else { return }
         do throws(RecorderError) {
             try drain()
-            try session.tick(now: monotonicNanoseconds())
-            if session.takeFeedback().keyframeRequested, let request = keyframeRequester.withLock({ $0 }) {
+            let now = monotonicNanoseconds()
+            try session.tick(now: now)
+            // The recorder asks once when it starts waiting; the producer throttles requests, so
+            // while video keeps waiting the request is repeated every `keyframeRetry`.
+            let asked = session.takeFeedback().keyframeRequested
+            if asked || (session.isWaitingForKeyframe && now - lastKeyframeRequest >= Self.keyframeRetry),
+               let request = keyframeRequester.withLock({ $0 }) {
+                lastKeyframeRequest = now
                 request()
             }
         } catch {

@@ -60,4 +60,42 @@ final class ProducerTapTests: XCTestCase {
         deliver(packet(5), to: producer)
         XCTAssertEqual(tap.packets.count, 3)
     }
+
+    /// VP8 payloads: descriptor with S=1 (a frame start) or 0, then the payload header's P bit.
+    private func vp8(_ sequence: UInt16, keyframe: Bool, start: Bool = true) -> [UInt8] {
+        var bytes = packet(sequence, payloadType: 96)
+        bytes.removeLast(3)
+        return bytes + [start ? 0x10 : 0x00, keyframe ? 0x00 : 0x01, 0xAA, 0xBB]
+    }
+
+    func testNewVideoTapGetsAKeyframe() throws {
+        let server = try TransportServer(configuration: TransportConfiguration(bindAddresses: ["127.0.0.1"], udpPort: 0))
+        defer { server.stop() }
+        let producer = Producer(.init(trackSid: "TR_v", isVideo: true, clockRate: 90000, isVP8: true, extensionIDs: [:],
+                                      primaryPayloadTypes: [96]),
+                                publisherTransport: try server.makeTransport(), stats: ForwardingStats())
+        deliver(vp8(10, keyframe: false), to: producer)
+        producer.recordSenderReport(SenderReport(ssrc: 42, ntpTimestamp: 9, rtpTimestamp: 3000, packetCount: 1, octetCount: 1),
+                                    arrival: 5)
+
+        // No request lately: the new tap gets the last sender report and a PLI goes out.
+        let first = CollectingTap()
+        producer.addTap(first)
+        XCTAssertEqual(first.reports.map(\.rtp), [3000], "the last sender report first")
+        XCTAssertEqual(producer.keyframeRequests, 1)
+        XCTAssertEqual(first.packets.count, 0)
+
+        // The keyframe answering it arrives; a second tap right after (the publisher would ignore
+        // another PLI now) starts from that keyframe, replayed from the cache.
+        deliver(vp8(11, keyframe: true), to: producer)
+        deliver(vp8(12, keyframe: false, start: false), to: producer)
+        deliver(vp8(13, keyframe: false), to: producer)
+        let second = CollectingTap()
+        producer.addTap(second)
+        XCTAssertEqual(second.packets.map(\.sequence), [11, 12, 13], "from the keyframe on, nothing older")
+        XCTAssertEqual(producer.keyframeRequests, 1, "no PLI the publisher would drop")
+        deliver(vp8(14, keyframe: false), to: producer)
+        XCTAssertEqual(second.packets.map(\.sequence), [11, 12, 13, 14])
+        XCTAssertEqual(first.packets.map(\.sequence), [11, 12, 13, 14])
+    }
 }
