@@ -205,7 +205,8 @@ public final class EgressManager: AutoRecorderFactory, Sendable {
             guard let record else { throw .notFound("egress \(egressID) not found") }
             throw .failedPrecondition("egress \(egressID) has already ended (\(record.status.rawValue))")
         }
-        guard recording.stop() else { throw .failedPrecondition("egress \(egressID) is already ending") }
+        guard recording.beginStop() else { throw .failedPrecondition("egress \(egressID) is already ending") }
+        defer { recording.detachStopped() }
         return try info(id: egressID)
     }
 

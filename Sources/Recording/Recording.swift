@@ -76,16 +76,27 @@ public final class Recording: RoomRecorder, @unchecked Sendable {
     /// StopEgress: the recording is detached from its room and its file finished. Returns
     /// false if it already ended or is ending.
     func stop() -> Bool {
+        guard beginStop() else { return false }
+        detachStopped()
+        return true
+    }
+
+    /// The first half of `stop`: marks the recording `ending` (in the store too), so the
+    /// caller can answer with that state before the file is finished.
+    func beginStop() -> Bool {
         let proceed: Bool = state.withLock { state in
             guard state.status.isUnfinished, !state.stopRequested else { return false }
             state.stopRequested = true
             state.status = .ending
             return true
         }
-        guard proceed else { return false }
-        persist(.ending)
+        if proceed { persist(.ending) }
+        return proceed
+    }
+
+    /// The second half of `stop`: taps off, file finished.
+    func detachStopped() {
         detachFromRoom(.stopped)
-        return true
     }
 
     // MARK: RoomRecorder
@@ -124,15 +135,16 @@ public final class Recording: RoomRecorder, @unchecked Sendable {
 
     public func detached(_ reason: RecordingEndReason) {
         // On the media loop: only hand off.
-        let wasStopped = state.withLock { state in
+        let sourceEnded = state.withLock { state in
             state.detached = true
-            let was = state.stopRequested
+            // Not when stopped (StopEgress persisted `ending`) or already failed.
+            let ended = state.status.isUnfinished && !state.stopRequested
             if state.status.isUnfinished { state.status = .ending }
             state.stopRequested = true
-            return was
+            return ended
         }
         let writer = self.writer!
-        if !wasStopped {
+        if sourceEnded {
             writer.queue.async { [self] in
                 logger.info("recording source ended", metadata: ["reason": "\(reason.rawValue)"])
                 persist(.ending)

@@ -39,7 +39,8 @@ public struct RecordingPaths: Sendable {
             }
             path.removeFirst(root.count + 1)
         }
-        if path.isEmpty || path.hasSuffix("/") { path += defaultName }
+        let named = !(path.isEmpty || path.hasSuffix("/"))
+        if !named { path += defaultName }
         path = Self.fill(path, values)
 
         var components: [String] = []
@@ -67,11 +68,18 @@ public struct RecordingPaths: Sendable {
         guard let real = Self.realPath(directory), real == root || real.hasPrefix(root + "/") else {
             throw .invalidArgument("filepath must not leave the recordings directory (symlink)")
         }
-        let relative = (components + [name]).joined(separator: "/")
-        let absolute = real + "/" + name
-        guard !FileManager.default.fileExists(atPath: absolute) else {
-            throw .alreadyExists("file \(relative) already exists")
+        // A default name taken already (same participant again within a second) gets a suffix;
+        // a name the caller chose is never overwritten.
+        var candidate = name
+        var attempt = 1
+        while FileManager.default.fileExists(atPath: real + "/" + candidate) {
+            guard !named, attempt < 100 else {
+                throw .alreadyExists("file \((components + [candidate]).joined(separator: "/")) already exists")
+            }
+            attempt += 1
+            candidate = String(name.dropLast(suffix.count)) + "-\(attempt)" + suffix
         }
+        let relative = (components + [candidate]).joined(separator: "/")
         return (relative, root + "/" + relative)
     }
 
