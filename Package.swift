@@ -19,7 +19,7 @@ let package = Package(
         .library(name: "SwitchboardKit", targets: [
             "STUN", "RTP", "RTCP", "SDP", "PayloadFormats",
             "SRTP", "DTLS", "ICE", "MediaTransport", "Codecs", "Store", "AccessTokens", "LiveKitProtocol",
-            "SFU", "Signalling", "SwitchboardServer",
+            "SFU", "Recorder", "Recording", "Signalling", "SwitchboardServer",
         ]),
     ],
     dependencies: [
@@ -71,7 +71,7 @@ let package = Package(
         ], swiftSettings: strict),
         // LiveKit signalling over WebSocket (/rtc) and the Twirp server API.
         .target(name: "Signalling", dependencies: [
-            "SFU", "LiveKitProtocol", "AccessTokens",
+            "SFU", "Recording", "LiveKitProtocol", "AccessTokens",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -92,12 +92,20 @@ let package = Package(
         // server-side recording (file I/O through RecordingSink).
         .target(name: "Recorder", dependencies: ["RTP", "PayloadFormats"], swiftSettings: strict),
 
+        // Recording (egress) on the server: taps on producers, a writer per recording off the
+        // media thread, metadata in the store, crash recovery, auto_record.
+        .target(name: "Recording", dependencies: [
+            "SFU", "Recorder", "Store", "LiveKitProtocol", "MediaTransport",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+
         // Codec wrappers (libopus, libvpx): fixtures, tests, load generation, recorder.
         .target(name: "Codecs", dependencies: ["COpus", "CVPX"], swiftSettings: strict),
 
         // The server: configuration, HTTP, wiring of transports.
         .target(name: "SwitchboardServer", dependencies: [
             "MediaTransport", "SDP", "RTP", "RTCP", "DTLS", "SRTP", "ICE", "SFU", "Signalling", "Store", "AccessTokens",
+            "Recording",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -145,5 +153,9 @@ let package = Package(
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"], swiftSettings: strict),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RTP", "PayloadFormats", "Codecs"],
                     exclude: ["check-with-ffprobe.sh"], swiftSettings: strict),
+        .testTarget(name: "RecordingTests", dependencies: [
+            "Recording", "Recorder", "SFU", "Store", "LiveKitProtocol", "MediaTransport", "AccessTokens", "Signalling",
+            .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ], swiftSettings: strict),
     ]
 )

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_packages=(pkg-config libssl-dev libsrtp2-dev libopus-dev libvpx-dev libsqlite3-dev)
-test_packages=(python3 python3-venv python3-pip)
+# ffmpeg: ffprobe and FFmpeg's decoders check recordings independently of the server.
+test_packages=(python3 python3-venv python3-pip ffmpeg)
 
 want=("${build_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then want+=("${test_packages[@]}"); fi

@@ -119,6 +119,9 @@ public final class ParticipantRecording: @unchecked Sendable {
         try writer?.flush()
     }
 
+    /// Whether the video track drops frames until a keyframe arrives (see TrackRecording's).
+    public var isWaitingForKeyframe: Bool { configuration.video && video.isWaitingForKeyframe }
+
     /// Returns (and clears) the RTCP feedback to send the publisher.
     public func takeFeedback() -> RecorderFeedback {
         var feedback = RecorderFeedback(keyframeRequested: video.takeKeyframeRequest())

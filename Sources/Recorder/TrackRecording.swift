@@ -118,6 +118,10 @@ public final class TrackRecording: @unchecked Sendable {
         if case .webm(let writer) = output { try writer.flush() }
     }
 
+    /// Whether video is being dropped until a keyframe arrives (at the start, after loss): a
+    /// caller whose keyframe request may have been lost (throttled upstream) asks again.
+    public var isWaitingForKeyframe: Bool { ingest.isWaitingForKeyframe }
+
     /// Returns (and clears) the RTCP feedback to send the publisher.
     public func takeFeedback() -> RecorderFeedback {
         var feedback = RecorderFeedback(keyframeRequested: ingest.takeKeyframeRequest())

@@ -155,6 +155,7 @@ extension Room {
         guard !newlyPublished.isEmpty else { return }
         participant.version += 1
         if !participant.isHidden { broadcast([participant.info], except: nil) }
+        recordingTracksPublished(newlyPublished, of: participant)
         for other in participants.values where other.sid != participant.sid {
             guard other.autoSubscribe, other.permission.canSubscribe else { continue }
             for track in newlyPublished {
@@ -169,6 +170,7 @@ extension Room {
         guard let track = participant.tracks.removeValue(forKey: trackSid) else { return }
         let ingress = participant.publisher.ingress
         context.transports.execute { ingress.remove(trackSid: trackSid) }
+        recordingTrackUnpublished(trackSid)
         for other in participants.values where other.subscriber.subscribedTrackSids.contains(trackSid) {
             other.subscriber.remove(trackSid: trackSid)
             other.desiredSubscriptions.remove(trackSid)

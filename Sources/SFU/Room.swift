@@ -23,8 +23,12 @@ public actor Room {
     var logger: Logger
     /// Participants reported speaking by the last `speakers_changed`, with their level.
     var activeSpeakers: [String: Float] = [:]
+    /// Server-side recordings attached to the room, by egress id (see Room+Recording).
+    var recorders: [String: RecorderAttachment] = [:]
+    /// Record every participant that publishes (`auto_record`).
+    let autoRecord: Bool
 
-    init(record: RoomRecord, context: SFUContext) {
+    init(record: RoomRecord, context: SFUContext, autoRecord: Bool = false) {
         sid = record.sid
         name = record.name
         metadata = record.metadata
@@ -33,6 +37,7 @@ public actor Room {
         maxParticipants = UInt32(record.maxParticipants)
         createdAt = record.createdAt
         self.context = context
+        self.autoRecord = autoRecord
         emptySince = Date()
         var logger = context.logger
         logger[metadataKey: "room"] = "\(record.name)"
@@ -51,6 +56,7 @@ public actor Room {
         room.creationTime = Int64(createdAt.timeIntervalSince1970)
         room.creationTimeMs = unixMilliseconds(createdAt)
         room.metadata = metadata
+        room.activeRecording = !recorders.isEmpty
         room.numParticipants = UInt32(participants.values.filter { !$0.isHidden }.count)
         // Counted from the tracks directly: building every ParticipantInfo here made each join O(N) encodes.
         room.numPublishers = UInt32(participants.values.filter { $0.tracks.values.contains(where: \.isNegotiated) }.count)
@@ -181,6 +187,7 @@ public actor Room {
         participant.sink.finish()
         participant.subscriber.close()
         participant.publisher.close()
+        recordingParticipantLeft(participant)
         for other in participants.values {
             var changed = false
             for trackSid in participant.tracks.keys where other.subscriber.subscribedTrackSids.contains(trackSid) {
@@ -220,6 +227,7 @@ public actor Room {
         guard !closed else { return }
         closed = true
         for participant in participants.values { remove(participant, reason: reason, notify: true) }
+        recordingRoomClosed()
     }
 
     // MARK: Updates

@@ -58,19 +58,20 @@ public actor RoomManager {
         if let room = rooms[name] { return room }
         guard context.roomDefaults.autoCreate else { throw .roomNotFound }
         return try create(name: name, emptyTimeout: nil, departureTimeout: nil, maxParticipants: nil,
-                          metadata: "", reason: "join")
+                          metadata: "", autoRecord: nil, reason: "join")
     }
 
     /// Creates a room (API `CreateRoom`); returns the existing one if it is already open.
+    /// `autoRecord` nil takes the server's `room.auto_record`.
     public func createRoom(name: String, emptyTimeout: UInt32?, departureTimeout: UInt32?, maxParticipants: UInt32?,
-                           metadata: String) throws(JoinError) -> Room {
+                           metadata: String, autoRecord: Bool? = nil) throws(JoinError) -> Room {
         if let room = rooms[name] { return room }
         return try create(name: name, emptyTimeout: emptyTimeout, departureTimeout: departureTimeout,
-                          maxParticipants: maxParticipants, metadata: metadata, reason: "api")
+                          maxParticipants: maxParticipants, metadata: metadata, autoRecord: autoRecord, reason: "api")
     }
 
     private func create(name: String, emptyTimeout: UInt32?, departureTimeout: UInt32?, maxParticipants: UInt32?,
-                        metadata: String, reason: String) throws(JoinError) -> Room {
+                        metadata: String, autoRecord: Bool?, reason: String) throws(JoinError) -> Room {
         let defaults = context.roomDefaults
         let record: RoomRecord
         do {
@@ -81,7 +82,7 @@ public actor RoomManager {
         } catch {
             throw .internalError("store: \(error)")
         }
-        let room = Room(record: record, context: context)
+        let room = Room(record: record, context: context, autoRecord: autoRecord ?? defaults.autoRecord)
         rooms[name] = room
         context.logger.info("room created", metadata: ["room": "\(name)", "sid": "\(record.sid)", "by": "\(reason)"])
         return room

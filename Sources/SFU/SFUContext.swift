@@ -14,6 +14,8 @@ public struct RoomDefaults: Sendable {
     public var maxParticipants: UInt32 = 0
     /// Whether a join may create its room (LiveKit's `room.auto_create`).
     public var autoCreate = true
+    /// Record every participant that publishes, as a participant recording (`room.auto_record`).
+    public var autoRecord = false
 
     public init() {}
 }
@@ -35,6 +37,8 @@ public struct SFUContext: Sendable {
     public let stats = ForwardingStats()
     /// Active speaker updates: how often levels are evaluated and `speakers_changed` may be sent.
     public var speakerUpdateInterval: Duration = .milliseconds(200)
+    /// Starts the recordings of rooms with `auto_record` (the egress manager); nil: never.
+    public var autoRecorderFactory: (any AutoRecorderFactory)?
 
     public init(transports: TransportServer, store: SwitchboardStore, logger: Logger,
                 roomDefaults: RoomDefaults = RoomDefaults(), serverVersion: String) {

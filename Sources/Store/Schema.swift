@@ -7,6 +7,8 @@ import GRDB
 /// `(julianday(left_at) - julianday(joined_at)) * 86400` is a duration in seconds.
 enum Schema {
     static let v1 = "v1"
+    /// Server-side recordings (egress).
+    static let v2 = "v2"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -66,6 +68,43 @@ enum Schema {
                        json_extract(s.client_info, '$.version') AS sdk_version,
                        json_extract(s.client_info, '$.os') AS os
                 FROM participant_session s JOIN room r ON r.sid = s.room_sid;
+                """)
+        }
+        migrator.registerMigration(v2) { db in
+            try db.execute(sql: """
+                -- One row per recording (LiveKit egress). No foreign key to room: a recording's
+                -- row and file outlive the room's history (purges, renamed rooms).
+                CREATE TABLE recording (
+                    id                   TEXT PRIMARY KEY NOT NULL CHECK (id LIKE 'EG\\_%' ESCAPE '\\'),
+                    room_name            TEXT NOT NULL,
+                    room_sid             TEXT NOT NULL DEFAULT '',
+                    participant_identity TEXT NOT NULL DEFAULT '',
+                    kind                 TEXT NOT NULL CHECK (kind IN ('track', 'participant')),
+                    -- JSON array of the track sids recorded so far.
+                    tracks               TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(tracks)),
+                    -- 'opus', 'vp8' or 'vp8+opus'.
+                    codec                TEXT NOT NULL,
+                    -- Relative to the recordings directory.
+                    file_path            TEXT NOT NULL,
+                    status               TEXT NOT NULL CHECK (status IN
+                                             ('starting', 'active', 'ending', 'complete', 'failed', 'recovered')),
+                    started_at           TEXT NOT NULL,
+                    ended_at             TEXT,
+                    duration_ms          INTEGER CHECK (duration_ms IS NULL OR duration_ms >= 0),
+                    bytes                INTEGER CHECK (bytes IS NULL OR bytes >= 0),
+                    error                TEXT,
+                    -- The start request (protobuf), so ListEgress can return it.
+                    request              BLOB,
+                    CHECK (ended_at IS NULL OR ended_at >= started_at)
+                );
+
+                -- ListEgress by room, in start order.
+                CREATE INDEX recording_room ON recording(room_name, started_at);
+                -- Unfinished recordings: ListEgress(active) and crash recovery at start-up.
+                CREATE INDEX recording_unfinished ON recording(started_at)
+                    WHERE status IN ('starting', 'active', 'ending');
+                -- A file belongs to one recording.
+                CREATE UNIQUE INDEX recording_file ON recording(file_path);
                 """)
         }
         return migrator

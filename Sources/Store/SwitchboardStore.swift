@@ -392,7 +392,7 @@ public final class SwitchboardStore: Sendable {
 
     /// One `BEGIN IMMEDIATE` transaction: takes the write lock up front, so a concurrent writer
     /// in another process makes us wait (busy timeout) instead of failing mid-transaction.
-    private func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do {
             return try writer.writeWithoutTransaction { db in
                 var result: T?
@@ -407,7 +407,7 @@ public final class SwitchboardStore: Sendable {
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do {
             return try writer.read(body)
         } catch {
@@ -417,5 +417,5 @@ public final class SwitchboardStore: Sendable {
 }
 
 extension Schema {
-    static let knownMigrations: Set<String> = [v1]
+    static let knownMigrations: Set<String> = [v1, v2]
 }

@@ -40,6 +40,18 @@ public enum ConfigurationFile {
                     case "max_participants":
                         guard let s = v.string, let n = UInt32(s) else { throw .invalid(key: name, reason: "expected a number") }
                         config.maxParticipants = n
+                    case "auto_record": config.autoRecord = try bool(v, name)
+                    default: throw .unknownKey(name)
+                    }
+                }
+            case "recording":
+                try section(value, key) { sub, v throws(ConfigurationError) in
+                    let name = "recording.\(sub)"
+                    switch sub {
+                    case "directory": config.recordingsDirectory = try string(v, name)
+                    case "buffer_packets":
+                        guard let s = v.string, let n = Int(s) else { throw .invalid(key: name, reason: "expected a number") }
+                        config.recordingBufferPackets = n
                     default: throw .unknownKey(name)
                     }
                 }

@@ -28,6 +28,13 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// LiveKit `audio.update_interval`: milliseconds between active speaker evaluations.
     public var speakerUpdateIntervalMilliseconds = 200
     public var maxParticipants: UInt32 = 0
+    /// `room.auto_record`: record every publishing participant (one WebM per participant).
+    public var autoRecord = false
+    /// `recording.directory`: where recordings go; nil is `<data_dir>/recordings`.
+    public var recordingsDirectory: String?
+    /// `recording.buffer_packets`: packets a recording's writer may fall behind by (a slow
+    /// disk) before that recording fails; forwarding never waits for it.
+    public var recordingBufferPackets = 1024
     /// Per client address: joins allowed at once, and refill rate (429 beyond).
     public var joinBurst: Int = 20
     public var joinsPerSecond: Double = 2
@@ -35,6 +42,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var loopback = false
 
     public init() {}
+
+    /// Where recordings are written.
+    public var effectiveRecordingsDirectory: String {
+        recordingsDirectory ?? (dataDirectory as NSString).appendingPathComponent("recordings")
+    }
 
     /// The key pair `--dev` uses, as livekit-server's dev mode does.
     public static let developmentKeys = ["devkey": "secret"]
@@ -70,6 +82,10 @@ public struct ServerConfiguration: Sendable, Equatable {
                 throw .invalid(key: "keys", reason: "secret for \(key) is shorter than 32 bytes (allowed only with --dev)")
             }
         }
+        if !(16...65_536).contains(recordingBufferPackets) {
+            throw .invalid(key: "recording.buffer_packets", reason: "expected 16...65536")
+        }
+        if recordingsDirectory?.isEmpty == true { throw .invalid(key: "recording.directory", reason: "must not be empty") }
         if !development && keys.isEmpty {
             throw .invalid(key: "keys", reason: "no API keys: pass --keys \"key: secret\", set SWITCHBOARD_KEYS, or use --dev")
         }

@@ -6,6 +6,7 @@ import HummingbirdWebSocket
 import Logging
 import MediaTransport
 import NIOCore
+import Recording
 import SFU
 import Signalling
 import Store
@@ -18,6 +19,8 @@ public final class SwitchboardServer: Sendable {
     public let rooms: RoomManager
     let rtc: RTCService
     let roomService: RoomServiceAPI
+    public let egress: EgressManager
+    let egressService: EgressServiceAPI
     private let logger: Logger
 
     /// Prepares everything that can fail before any port is announced: config, data directory,
@@ -41,19 +44,27 @@ public final class SwitchboardServer: Sendable {
         roomDefaults.emptyTimeout = configuration.emptyTimeoutSeconds
         roomDefaults.departureTimeout = configuration.departureTimeoutSeconds
         roomDefaults.maxParticipants = configuration.maxParticipants
+        roomDefaults.autoRecord = configuration.autoRecord
+        egress = try EgressManager(configuration: .init(recordingsDirectory: configuration.effectiveRecordingsDirectory,
+                                                        ringCapacity: configuration.recordingBufferPackets),
+                                   store: store, logger: logger)
         var context = SFUContext(transports: transports, store: store, logger: logger,
                                  roomDefaults: roomDefaults, serverVersion: switchboardVersion)
         context.speakerUpdateInterval = .milliseconds(configuration.speakerUpdateIntervalMilliseconds)
+        context.autoRecorderFactory = egress
         rooms = RoomManager(context: context)
         let verifier = TokenVerifier(keys: configuration.keys)
         rtc = RTCService(rooms: rooms, admission: JoinAdmission(verifier: verifier),
                          limiter: JoinRateLimiter(burst: configuration.joinBurst, perSecond: configuration.joinsPerSecond),
                          refresher: TokenRefresher(keys: configuration.keys), logger: logger)
         roomService = RoomServiceAPI(rooms: rooms, verifier: verifier, logger: logger)
+        egressService = EgressServiceAPI(rooms: rooms, egress: egress, verifier: verifier, logger: logger)
     }
 
     /// Runs until SIGINT/SIGTERM, then closes every transport.
     public func run() async throws {
+        // Before anything can record: what a previous process left unfinished is repaired.
+        egress.recoverUnfinished()
         transports.start()
         await rooms.start()
         for address in transports.localAddresses {
@@ -62,6 +73,7 @@ public final class SwitchboardServer: Sendable {
         logger.notice("media: candidates \(transports.candidates.map { "\($0.host):\($0.port)" }.joined(separator: ", "))")
         logger.notice("DTLS certificate fingerprint: \(transports.dtlsContext.certificate.fingerprint)")
         logger.notice("SRTP profiles: \(configuration.srtpProfiles.map(\.openSSLName).joined(separator: ", "))")
+        logger.notice("recordings: \(egress.paths.root)\(configuration.autoRecord ? " (auto_record on)" : "")")
 
         let host = configuration.bindAddresses[0]
         let rtc = self.rtc
@@ -86,6 +98,7 @@ public final class SwitchboardServer: Sendable {
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         logger.notice("shutting down: closing rooms and \(transports.activeTransports) transport(s)")
         await rooms.stop(reason: .serverShutdown)
+        await egress.shutdown()
         transports.stop()
         try? store.close()
     }
@@ -94,6 +107,7 @@ public final class SwitchboardServer: Sendable {
         let router = Router(context: SwitchboardRequestContext.self)
         rtc.register(on: router)
         roomService.register(on: router)
+        egressService.register(on: router)
         if configuration.development, let (key, secret) = configuration.keys.sorted(by: { $0.key < $1.key }).first {
             DevelopmentTokens(apiKey: key, secret: secret).register(on: router)
         }

@@ -37,6 +37,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Data directory (default ./data).")
     var dataDir: String?
 
+    @Option(name: .customLong("recordings-dir"), help: "Where recordings are written (default <data-dir>/recordings).")
+    var recordingsDir: String?
+
     @Option(help: "YAML config file (livekit-server key names where they mean the same).")
     var config: String?
 
@@ -63,6 +66,7 @@ struct Serve: AsyncParsableCommand {
         if let udpPort { settings.udpPort = udpPort }
         if !nodeIP.isEmpty { settings.nodeIPs = nodeIP }
         if let dataDir { settings.dataDirectory = dataDir }
+        if let recordingsDir { settings.recordingsDirectory = recordingsDir }
         if let logLevel { settings.logLevel = logLevel }
         if let srtpProfiles { try settings.setSRTPProfiles(commaSeparated: srtpProfiles) }
         if dev || settings.development { settings.applyDevelopmentDefaults(bindExplicit: !bind.isEmpty || config != nil) }

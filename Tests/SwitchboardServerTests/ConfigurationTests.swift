@@ -28,6 +28,31 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertNoThrow(try config.validate())
     }
 
+    func testRecordingSettings() throws {
+        var config = ServerConfiguration()
+        config.dataDirectory = "/srv/sb"
+        XCTAssertFalse(config.autoRecord)
+        XCTAssertEqual(config.effectiveRecordingsDirectory, "/srv/sb/recordings")
+        try ConfigurationFile.apply(yaml: """
+            room:
+              auto_record: true
+            recording:
+              directory: /mnt/calls
+              buffer_packets: 2048
+            """, to: &config)
+        XCTAssertTrue(config.autoRecord)
+        XCTAssertEqual(config.effectiveRecordingsDirectory, "/mnt/calls")
+        XCTAssertEqual(config.recordingBufferPackets, 2048)
+        XCTAssertThrowsError(try ConfigurationFile.apply(yaml: "recording:\n  dir: x\n", to: &config)) {
+            XCTAssertEqual($0 as? ConfigurationError, .unknownKey("recording.dir"))
+        }
+        config.recordingBufferPackets = 4
+        config.applyDevelopmentDefaults(bindExplicit: false)
+        XCTAssertThrowsError(try config.validate()) {
+            XCTAssertTrue("\($0)".contains("recording.buffer_packets"), "\($0)")
+        }
+    }
+
     func testUnknownKeyIsNamed() {
         var config = ServerConfiguration()
         XCTAssertThrowsError(try ConfigurationFile.apply(yaml: "rtc:\n  udp_prot: 1\n", to: &config)) {

@@ -20,8 +20,9 @@ class ServerProcess:
         self._ready = threading.Event()
         self.http_port = None
         self.udp_port = None
+        self.data_dir = tmp_path / "data"
         cmd = [BINARY, "serve", "--dev", "--port", "0", "--udp-port", "0",
-               "--data-dir", str(tmp_path / "data")] + list(args)
+               "--data-dir", str(self.data_dir)] + list(args)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, cwd=str(tmp_path))
         self._reader = threading.Thread(target=self._read, daemon=True)

@@ -34,6 +34,8 @@ final class Producer: @unchecked Sendable {
     let publisherTransport: WebRTCTransport
     let stats: ForwardingStats
     private(set) var consumers: [Consumer] = []
+    /// Server-side recordings of this track; called before mute gating (see `RecordingTap`).
+    private(set) var taps: [any RecordingTap] = []
     let cache: PacketCache
     var muted = false
     /// The SSRC forwarded now; with simulcast, the best-ranked layer seen (rid f > h > q).
@@ -44,6 +46,12 @@ final class Producer: @unchecked Sendable {
     /// A simulcast layer silent this long is considered stopped.
     static let layerTimeout: Duration = .seconds(1)
     static let keyframeRequestInterval: Duration = .milliseconds(500)
+    /// The forwarded stream's latest keyframe (first packet) and highest sequence number, so a
+    /// new recording can start from that keyframe out of the cache.
+    private var lastKeyframe: (sequence: UInt16, at: ContinuousClock.Instant)?
+    private var highestSequence: UInt16 = 0
+    /// libwebrtc drops keyframe requests closer than this to its previous one.
+    static let publisherKeyframeInterval: Duration = .milliseconds(300)
     private(set) var packetsReceived = 0
     private(set) var keyframeRequests = 0
     /// Last sender report per publisher SSRC, for the subscribers' sender reports.
@@ -79,10 +87,49 @@ final class Producer: @unchecked Sendable {
         consumers.removeAll { $0 === consumer }
     }
 
+    /// Starts a recording's feed. The tap first gets the stream's last sender report (so a
+    /// participant recording can line up its tracks at once). Video then needs a keyframe:
+    /// normally a PLI, unthrottled; but libwebrtc ignores a PLI that follows the previous one
+    /// by less than 300 ms, which is what a second recording started right after a first runs
+    /// into. Then the answer to that PLI is used: replayed from the cache if it came already,
+    /// else the tap gets it when it comes.
+    func addTap(_ tap: any RecordingTap) {
+        guard !taps.contains(where: { $0 === tap }) else { return }
+        taps.append(tap)
+        if let ssrc = activeSSRC, let report = senderReports[ssrc] {
+            tap.senderReport(ssrc: ssrc, ntp: report.ntpTimestamp, rtp: report.rtpTimestamp, arrival: report.arrival)
+        }
+        guard isVideo else { return }
+        let now = ContinuousClock.now
+        guard let request = lastKeyframeRequest, now - request < Self.publisherKeyframeInterval else {
+            requestKeyframe(now: now, force: true)
+            return
+        }
+        guard let key = lastKeyframe, key.at >= request else { return }
+        let count = Int(Int16(bitPattern: highestSequence &- key.sequence)) + 1
+        guard count > 0 && count <= cache.capacity else { return }
+        let arrival = monotonicNanoseconds()
+        var sequence = key.sequence
+        for _ in 0..<count {
+            if let packet = cache.packet(sequenceNumber: sequence) { tap.rtp(packet, arrival: arrival, muted: muted) }
+            sequence &+= 1
+        }
+    }
+
+    func removeTap(_ tap: any RecordingTap) {
+        taps.removeAll { $0 === tap }
+    }
+
     func recordSenderReport(_ report: SenderReport, arrival: Int64) {
         guard senderReports[report.ssrc] != nil || senderReports.count < 8 else { return }
         senderReports[report.ssrc] = SenderReportMapping(ntpTimestamp: report.ntpTimestamp,
                                                          rtpTimestamp: report.rtpTimestamp, arrival: arrival)
+        // Recordings map the stream they receive: the active layer's (any, before the first packet).
+        if !taps.isEmpty, activeSSRC == nil || activeSSRC == report.ssrc {
+            for tap in taps {
+                tap.senderReport(ssrc: report.ssrc, ntp: report.ntpTimestamp, rtp: report.rtpTimestamp, arrival: arrival)
+            }
+        }
     }
 
     /// Handles one RTP packet of this track from the publisher (RTX already unwrapped).
@@ -111,8 +158,25 @@ final class Producer: @unchecked Sendable {
             activeSSRC = header.ssrc
             activeRank = rank
             lastActivePacket = now
+            lastKeyframe = nil
+            highestSequence = header.sequenceNumber
+            // Recordings follow the new layer on its own clock: give them its mapping now.
+            if !taps.isEmpty, let report = senderReports[header.ssrc] {
+                for tap in taps {
+                    tap.senderReport(ssrc: header.ssrc, ntp: report.ntpTimestamp, rtp: report.rtpTimestamp, arrival: report.arrival)
+                }
+            }
         }
         cache.store(readOnly, sequenceNumber: header.sequenceNumber)
+        if Int16(bitPattern: header.sequenceNumber &- highestSequence) > 0 { highestSequence = header.sequenceNumber }
+        // A retransmitted old keyframe is not the latest one.
+        if keyframe, lastKeyframe.map({ Int16(bitPattern: header.sequenceNumber &- $0.sequence) > 0 }) ?? true {
+            lastKeyframe = (header.sequenceNumber, now)
+        }
+        if !taps.isEmpty {
+            let arrival = publisherTransport.currentArrival
+            for tap in taps { tap.rtp(readOnly, arrival: arrival, muted: muted) }
+        }
         guard !muted else { return }
         // H.264 and others are forwarded opaquely: every packet counts as a possible start.
         let start = isVideo ? (isVP8 ? keyframe : true) : true
@@ -128,12 +192,12 @@ final class Producer: @unchecked Sendable {
     }
 
     /// Sends PLI to the publisher, at most once per 500 ms per track (aggregating requests from
-    /// every subscriber and from new subscriptions).
-    func requestKeyframe(now: ContinuousClock.Instant, ssrc: UInt32? = nil) {
+    /// every subscriber and from new subscriptions); `force` skips the throttle (a new recording).
+    func requestKeyframe(now: ContinuousClock.Instant, ssrc: UInt32? = nil, force: Bool = false) {
         guard isVideo, let target = ssrc ?? activeSSRC else {
             return
         }
-        if let last = lastKeyframeRequest, now < last.advanced(by: Self.keyframeRequestInterval) { return }
+        if !force, let last = lastKeyframeRequest, now < last.advanced(by: Self.keyframeRequestInterval) { return }
         lastKeyframeRequest = now
         keyframeRequests &+= 1
         stats.add(.keyframeRequests)

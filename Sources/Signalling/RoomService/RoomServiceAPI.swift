@@ -22,8 +22,10 @@ import SwiftProtobuf
 /// - `ListParticipants` of a room that is not open answers an empty list (as LiveKit does: its
 ///   store has no participants for it), not `not_found`.
 /// - `CreateRoom` of a room that is already open returns it; a non-empty `metadata` replaces the
-///   room's, the timeouts and the participant limit stay as they were. `egress`, `agents`,
-///   `room_preset`, `node_id`, playout delays and `sync_streams` are ignored.
+///   room's, the timeouts and the participant limit stay as they were. `egress.participant`
+///   turns on `auto_record` for the room (each publishing participant recorded to its own
+///   WebM, default file names); `egress.room`/`egress.tracks`, `agents`, `room_preset`,
+///   `node_id`, playout delays and `sync_streams` are ignored.
 /// - `SendData`, `ForwardParticipant`, `MoveParticipant` and `PerformRpc` answer 404 `bad_route`
 ///   (not implemented).
 public struct RoomServiceAPI: Sendable {
@@ -89,7 +91,7 @@ public struct RoomServiceAPI: Sendable {
         guard body.count <= Self.maximumBodySize else {
             throw .malformed("request body exceeds \(Self.maximumBodySize) bytes")
         }
-        let call = Call(grant: grant, encoding: encoding, body: body)
+        let call = TwirpCall(grant: grant, encoding: encoding, body: body)
 
         switch method {
         case .createRoom: return try await call.run(createRoom)
@@ -108,19 +110,7 @@ public struct RoomServiceAPI: Sendable {
     // MARK: Authentication
 
     private func authenticate(_ authorization: String?) async throws(TwirpError) -> VideoGrant {
-        guard let authorization = authorization?.trimmingCharacters(in: .whitespaces), !authorization.isEmpty else {
-            throw .unauthenticated("missing Authorization header")
-        }
-        let prefix = "bearer "
-        guard authorization.count > prefix.count, authorization.prefix(prefix.count).lowercased() == prefix else {
-            throw .unauthenticated("Authorization header must be \"Bearer <token>\"")
-        }
-        let token = authorization.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces)
-        do {
-            return try await verifier.verify(token).videoGrant
-        } catch {
-            throw .unauthenticated(error.description)
-        }
+        try await TwirpCall.authenticate(authorization, verifier: verifier)
     }
 
     // MARK: RPCs
@@ -134,7 +124,8 @@ public struct RoomServiceAPI: Sendable {
                                               emptyTimeout: Self.nonZero(request.emptyTimeout),
                                               departureTimeout: Self.nonZero(request.departureTimeout),
                                               maxParticipants: Self.nonZero(request.maxParticipants),
-                                              metadata: request.metadata)
+                                              metadata: request.metadata,
+                                              autoRecord: request.hasEgress && request.egress.hasParticipant ? true : nil)
         } catch {
             throw .internal("could not create room: \(error)")
         }
@@ -287,60 +278,5 @@ public struct RoomServiceAPI: Sendable {
             out.unicodeScalars.append((0x20..<0x7F).contains(scalar.value) ? scalar : "?")
         }
         return text.unicodeScalars.count > 64 ? out + "…" : out
-    }
-}
-
-/// One call's decoded context: decodes the request, runs the RPC, encodes the answer.
-private struct Call {
-    let grant: VideoGrant
-    let encoding: TwirpEncoding
-    let body: [UInt8]
-
-    private static let jsonDecoding: JSONDecodingOptions = {
-        var options = JSONDecodingOptions()
-        options.ignoreUnknownFields = true
-        return options
-    }()
-
-    /// Twirp's Go servers write proto field names (snake_case); protobuf-JSON readers accept both.
-    private static let jsonEncoding: JSONEncodingOptions = {
-        var options = JSONEncodingOptions()
-        options.preserveProtoFieldNames = true
-        return options
-    }()
-
-    func run<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ rpc: (Request, VideoGrant) async throws(TwirpError) -> Response
-    ) async throws(TwirpError) -> TwirpResponse {
-        let request = try decode(Request.self)
-        let response = try await rpc(request, grant)
-        return try encode(response)
-    }
-
-    private func decode<Request: SwiftProtobuf.Message>(_ type: Request.Type) throws(TwirpError) -> Request {
-        do {
-            switch encoding {
-            case .protobuf:
-                return try Request(serializedBytes: body)
-            case .json:
-                // An empty JSON body is an empty message, as for protobuf.
-                if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return Request() }
-                return try Request(jsonUTF8Bytes: body, options: Self.jsonDecoding)
-            }
-        } catch {
-            throw .malformed("the request could not be decoded as \(Request.protoMessageName): \(error)")
-        }
-    }
-
-    private func encode<Response: SwiftProtobuf.Message>(_ response: Response) throws(TwirpError) -> TwirpResponse {
-        do {
-            let bytes: [UInt8] = switch encoding {
-            case .protobuf: try response.serializedBytes()
-            case .json: try response.jsonUTF8Bytes(options: Self.jsonEncoding)
-            }
-            return TwirpResponse(status: 200, contentType: encoding.contentType, body: bytes)
-        } catch {
-            throw .internal("could not encode \(Response.protoMessageName): \(error)")
-        }
     }
 }

@@ -1,0 +1,243 @@
+import Dispatch
+import Foundation
+import LiveKitProtocol
+import Logging
+import Recorder
+import SFU
+import Store
+import Synchronization
+
+/// The server's recordings (LiveKit's egress, done in-process): starts track and participant
+/// recordings on rooms, stops them, lists them from the store, makes the `auto_record`
+/// recordings, and repairs what a crash left behind.
+public final class EgressManager: AutoRecorderFactory, Sendable {
+    public struct Configuration: Sendable {
+        /// Where files go (`<data-dir>/recordings` by default).
+        public var recordingsDirectory: String
+        /// Packets a recording's writer may fall behind by before the recording fails
+        /// (1024 x 1600 bytes, about 4 s of 2.5 Mbit/s video).
+        public var ringCapacity: Int
+        /// How often each writer drains its ring and services its recorder.
+        public var writerInterval: DispatchTimeInterval
+
+        public init(recordingsDirectory: String, ringCapacity: Int = 1024, writerInterval: DispatchTimeInterval = .milliseconds(50)) {
+            self.recordingsDirectory = recordingsDirectory
+            self.ringCapacity = ringCapacity
+            self.writerInterval = writerInterval
+        }
+    }
+
+    public typealias SinkFactory = @Sendable (String) throws(RecorderError) -> any SeekableRecordingSink
+
+    public let configuration: Configuration
+    public let paths: RecordingPaths
+    private let store: SwitchboardStore
+    private let logger: Logger
+    private let sinkFactory: SinkFactory
+    private let active = Mutex<[String: Recording]>([:])
+
+    /// `sinkFactory` opens a recording's file (tests substitute slow or failing sinks).
+    public init(configuration: Configuration, store: SwitchboardStore, logger: Logger,
+                sinkFactory: @escaping SinkFactory = { path throws(RecorderError) in try FileSink(path: path) }) throws(EgressError) {
+        self.configuration = configuration
+        paths = try RecordingPaths(root: configuration.recordingsDirectory)
+        self.store = store
+        self.logger = logger
+        self.sinkFactory = sinkFactory
+    }
+
+    /// Repairs recordings left unfinished by a previous process. Call once, before serving.
+    @discardableResult
+    public func recoverUnfinished() -> RecordingRecovery.Report {
+        RecordingRecovery.run(store: store, paths: paths, logger: logger)
+    }
+
+    /// Recordings running now.
+    public var activeCount: Int { active.withLock { $0.count } }
+
+    /// A running recording by id (tests).
+    public func recording(id: String) -> Recording? { active.withLock { $0[id] } }
+
+    // MARK: Start
+
+    /// StartTrackEgress: one Opus track to `.ogg`, or one VP8 track to `.webm`.
+    public func startTrackEgress(_ request: Livekit_TrackEgressRequest, room: Room) async throws(EgressError) -> Livekit_EgressInfo {
+        let output: Livekit_DirectFileOutput
+        switch request.output {
+        case .file(let file)?: output = file
+        case .websocketURL?: throw .unimplemented("websocket_url output is not supported: record to a file")
+        case nil: throw .invalidArgument("output is required (file.filepath)")
+        }
+        guard output.output == nil else {
+            throw .unimplemented("uploads (s3, gcp, azure, alioss) are not supported: files stay in the recordings directory")
+        }
+        guard let track = await room.publishedTrackDescription(sid: request.trackID) else {
+            throw .notFound("track \(request.trackID) is not published in room \(room.name)")
+        }
+        let codec: RecorderCodec
+        switch (track.kind, track.mimeType.lowercased()) {
+        case (.audio, "audio/opus"): codec = .opus
+        case (.video, "video/vp8"): codec = .vp8
+        default: throw .failedPrecondition("track \(track.trackSid) is \(track.mimeType): only Opus and VP8 tracks can be recorded")
+        }
+        let values = RecordingPaths.values(roomName: room.name, roomSid: room.sid, identity: track.participantIdentity,
+                                           trackSid: track.trackSid, trackType: track.kind == .audio ? "audio" : "video",
+                                           trackSource: "\(track.source)")
+        let file = try paths.newFile(requested: output.filepath, defaultName: "{room_name}-{track_id}-{time}",
+                                     fileExtension: codec == .opus ? "ogg" : "webm", values: values)
+        let record = RecordingRecord(
+            id: SwitchboardStore.newRecordingID(), roomName: room.name, roomSid: room.sid,
+            participantIdentity: track.participantIdentity, kind: .track, codec: codec == .opus ? "opus" : "vp8",
+            filePath: file.relative, request: try? request.serializedData())
+        let recording = try create(record, absolutePath: file.absolute, source: .track(sid: track.trackSid), codec: codec, room: room)
+        try await attach(recording, to: room)
+        return try info(id: record.id)
+    }
+
+    /// StartParticipantEgress: the participant's camera (or screen share) VP8 and microphone
+    /// Opus in one `.webm`, synchronised by the senders' RTCP reports.
+    public func startParticipantEgress(_ request: Livekit_ParticipantEgressRequest, room: Room) async throws(EgressError)
+        -> Livekit_EgressInfo
+    {
+        guard request.streamOutputs.isEmpty, request.segmentOutputs.isEmpty, request.imageOutputs.isEmpty else {
+            throw .unimplemented("only file outputs are supported (no streams, segments or images)")
+        }
+        guard request.fileOutputs.count <= 1 else { throw .invalidArgument("at most one file output") }
+        let output = request.fileOutputs.first ?? Livekit_EncodedFileOutput()
+        guard output.output == nil else {
+            throw .unimplemented("uploads (s3, gcp, azure, alioss) are not supported: files stay in the recordings directory")
+        }
+        guard output.fileType == .defaultFiletype else {
+            throw .invalidArgument("participant recordings are WebM (VP8 + Opus, not transcoded): leave file_type unset")
+        }
+        guard await room.participantInfo(identity: request.identity) != nil else {
+            throw .notFound("participant \(request.identity) is not in room \(room.name)")
+        }
+        let recording = try makeParticipantRecording(room: room, identity: request.identity, screenShare: request.screenShare,
+                                                     requestedPath: output.filepath, request: request)
+        try await attach(recording, to: room)
+        return try info(id: recording.egressID)
+    }
+
+    /// `auto_record`: a participant recording for `identity`, made on the room's actor.
+    public func makeParticipantRecorder(room: Room, identity: String) -> (any RoomRecorder)? {
+        var request = Livekit_ParticipantEgressRequest()
+        request.roomName = room.name
+        request.identity = identity
+        do {
+            let recording = try makeParticipantRecording(room: room, identity: identity, screenShare: false,
+                                                         requestedPath: "", request: request)
+            logger.info("auto recording started", metadata: ["egress": "\(recording.egressID)", "room": "\(room.name)",
+                                                             "participant": "\(identity)", "file": "\(recording.filePath)"])
+            return recording
+        } catch {
+            logger.error("auto recording not started: \(error)", metadata: ["room": "\(room.name)", "participant": "\(identity)"])
+            return nil
+        }
+    }
+
+    private func makeParticipantRecording(room: Room, identity: String, screenShare: Bool, requestedPath: String,
+                                          request: Livekit_ParticipantEgressRequest) throws(EgressError) -> Recording {
+        let values = RecordingPaths.values(roomName: room.name, roomSid: room.sid, identity: identity)
+        let file = try paths.newFile(requested: requestedPath, defaultName: "{room_name}-{publisher_identity}-{time}",
+                                     fileExtension: "webm", values: values)
+        var stored = request
+        if stored.fileOutputs.isEmpty { stored.fileOutputs = [Livekit_EncodedFileOutput()] }
+        stored.fileOutputs[0].filepath = file.relative
+        let record = RecordingRecord(
+            id: SwitchboardStore.newRecordingID(), roomName: room.name, roomSid: room.sid, participantIdentity: identity,
+            kind: .participant, codec: "vp8+opus", filePath: file.relative, request: try? stored.serializedData())
+        return try create(record, absolutePath: file.absolute, source: .participant(identity: identity, screenShare: screenShare),
+                          codec: nil, room: room)
+    }
+
+    /// Stores the row, opens the file, starts the writer and registers the recording.
+    private func create(_ record: RecordingRecord, absolutePath: String, source: RecordingSource, codec: RecorderCodec?,
+                        room: Room) throws(EgressError) -> Recording {
+        do { try store.insertRecording(record) } catch { throw .internal("cannot store the recording: \(error)") }
+        let recording: Recording
+        do {
+            recording = try Recording(record: record, absolutePath: absolutePath, source: source, codec: codec,
+                                      ringCapacity: configuration.ringCapacity, writerInterval: configuration.writerInterval,
+                                      store: store, logger: logger, sinkFactory: sinkFactory)
+        } catch {
+            _ = try? store.finishRecording(id: record.id, outcome: RecordingOutcome(status: .failed, error: "cannot open the file: \(error)"))
+            throw .internal("cannot open \(record.filePath): \(error)")
+        }
+        let id = record.id
+        recording.detachFromRoom = { [weak recording] reason in
+            Task {
+                // Not attached (already detached, or never): finish it directly.
+                if await !room.removeRecorder(egressID: id, reason: reason) { recording?.detached(reason) }
+            }
+        }
+        recording.onEnded = { [weak self] recording in
+            _ = self?.active.withLock { $0.removeValue(forKey: recording.egressID) }
+        }
+        active.withLock { $0[id] = recording }
+        logger.info("recording created", metadata: ["egress": "\(id)", "room": "\(record.roomName)", "file": "\(record.filePath)"])
+        return recording
+    }
+
+    private func attach(_ recording: Recording, to room: Room) async throws(EgressError) {
+        do {
+            try await room.addRecorder(recording)
+        } catch {
+            // The source vanished between the check and now: end the (empty) recording.
+            recording.detached(.failed)
+            switch error {
+            case .trackNotFound: throw .notFound("the track is no longer published")
+            case .participantNotFound: throw .notFound("the participant left")
+            case .roomClosed: throw .notFound("the room closed")
+            case .alreadyAttached: throw .internal("egress id collision")
+            }
+        }
+    }
+
+    // MARK: Stop, list
+
+    /// StopEgress: detaches the recording and finishes its file; answers with status `ending`
+    /// (ListEgress shows `complete` once the file is final, a few milliseconds later).
+    public func stop(egressID: String) throws(EgressError) -> Livekit_EgressInfo {
+        guard let recording = active.withLock({ $0[egressID] }) else {
+            let record: RecordingRecord?
+            do { record = try store.recording(id: egressID) } catch { throw .internal("store: \(error)") }
+            guard let record else { throw .notFound("egress \(egressID) not found") }
+            throw .failedPrecondition("egress \(egressID) has already ended (\(record.status.rawValue))")
+        }
+        guard recording.beginStop() else { throw .failedPrecondition("egress \(egressID) is already ending") }
+        defer { recording.detachStopped() }
+        return try info(id: egressID)
+    }
+
+    /// ListEgress: running and finished recordings from the store, oldest first.
+    public func list(roomName: String, egressID: String, activeOnly: Bool) throws(EgressError) -> [Livekit_EgressInfo] {
+        do {
+            return try store.recordings(RecordingQuery(roomName: roomName, id: egressID, unfinishedOnly: activeOnly))
+                .map { Livekit_EgressInfo($0, paths: paths) }
+        } catch {
+            throw .internal("store: \(error)")
+        }
+    }
+
+    /// One recording's EgressInfo from the store.
+    public func info(id: String) throws(EgressError) -> Livekit_EgressInfo {
+        let record: RecordingRecord?
+        do { record = try store.recording(id: id) } catch { throw .internal("store: \(error)") }
+        guard let record else { throw .notFound("egress \(id) not found") }
+        return Livekit_EgressInfo(record, paths: paths)
+    }
+
+    // MARK: Shutdown
+
+    /// Stops every recording and waits (at most `timeout`) for their files to be final: the
+    /// server's graceful shutdown, after the rooms closed.
+    public func shutdown(timeout: Duration = .seconds(5)) async {
+        for recording in active.withLock({ Array($0.values) }) { _ = recording.stop() }
+        let deadline = ContinuousClock.now + timeout
+        while activeCount > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if activeCount > 0 { logger.warning("shutdown: \(activeCount) recording(s) not finished in time; repaired at next start") }
+    }
+}
