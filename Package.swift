@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "PayloadFormats", swiftSettings: strict),
 
         // Transport.
-        .target(name: "SRTP", dependencies: ["CSRTP"], swiftSettings: strict),
+        .target(name: "SRTP", dependencies: ["CSRTP", "COpenSSL"], swiftSettings: strict),
         .target(name: "DTLS", dependencies: ["COpenSSL", "SRTP"], swiftSettings: strict),
         .target(name: "ICE", dependencies: ["STUN"], swiftSettings: strict),
         .target(name: "MediaTransport", dependencies: ["CSocket", "STUN", "SRTP", "DTLS", "ICE"],

@@ -8,6 +8,7 @@
 #include <openssl/x509.h>
 #include <openssl/pem.h>
 #include <openssl/bio.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,5 +101,14 @@ static inline int sb_dgram_queue_count(const sb_dgram_queue *q) { return q->coun
 static inline int sb_dgram_queue_size(const sb_dgram_queue *q, int i) { return q->sizes[i]; }
 static inline const unsigned char *sb_dgram_queue_bytes(const sb_dgram_queue *q) { return q->data; }
 static inline void sb_dgram_bio_attach(BIO *b, sb_dgram_queue *q) { BIO_set_data(b, q); }
+
+// SRTP's HMAC-SHA1 runs on SHA_CTX states keyed once per session: the EVP digest/MAC APIs of
+// OpenSSL 3.0 allocate on every (re)initialisation. The low-level calls are deprecated, not gone.
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wdeprecated-declarations"
+static inline int sb_SHA1_Init(SHA_CTX *c) { return SHA1_Init(c); }
+static inline int sb_SHA1_Update(SHA_CTX *c, const void *data, size_t len) { return SHA1_Update(c, data, len); }
+static inline int sb_SHA1_Final(unsigned char *md, SHA_CTX *c) { return SHA1_Final(md, c); }
+#pragma clang diagnostic pop
 
 #endif

@@ -69,11 +69,11 @@ func masterKey(_ profile: SRTPProfile, seed: UInt8) -> [UInt8] {
 final class ForwardingState: @unchecked Sendable {
     let profile: SRTPProfile
     /// Protects what the "publisher" sends (unmeasured preparation only).
-    let sender: SRTPSession
+    let sender: EVPSRTPSession
     /// The SFU's inbound session for the publisher (same key as `sender`).
-    let receiver: SRTPSession
+    let receiver: EVPSRTPSession
     /// The SFU's outbound session towards one subscriber (its own key).
-    let outbound: SRTPSession
+    let outbound: EVPSRTPSession
     let slab: UnsafeMutableRawBufferPointer
     let lengths: UnsafeMutableBufferPointer<Int>
     let template: [UInt8]
@@ -89,9 +89,9 @@ final class ForwardingState: @unchecked Sendable {
     init(profile: SRTPProfile) throws {
         self.profile = profile
         let publisherKey = masterKey(profile, seed: 1)
-        sender = try SRTPSession(profile: profile, masterKeyAndSalt: publisherKey, direction: .outbound)
-        receiver = try SRTPSession(profile: profile, masterKeyAndSalt: publisherKey, direction: .inbound)
-        outbound = try SRTPSession(profile: profile, masterKeyAndSalt: masterKey(profile, seed: 2), direction: .outbound)
+        sender = try EVPSRTPSession(profile: profile, masterKeyAndSalt: publisherKey, direction: .outbound)
+        receiver = try EVPSRTPSession(profile: profile, masterKeyAndSalt: publisherKey, direction: .inbound)
+        outbound = try EVPSRTPSession(profile: profile, masterKeyAndSalt: masterKey(profile, seed: 2), direction: .outbound)
         slab = .allocate(byteCount: batchSize * slotStride, alignment: 64)
         slab.initializeMemory(as: UInt8.self, repeating: 0)
         lengths = .allocate(capacity: batchSize)
