@@ -24,6 +24,7 @@ struct Options {
     var payload = 1200
     var findMax = false
     var pin = false
+    var realtime = false
 
     init(_ arguments: [String]) {
         var i = 1
@@ -36,6 +37,7 @@ struct Options {
             case "--payload": payload = Int(next()) ?? payload
             case "--max": findMax = true
             case "--pin": pin = true
+            case "--realtime": realtime = true
             default: fatalError("unknown option \(arguments[i])")
             }
             i += 1
@@ -150,7 +152,15 @@ struct Result {
     var perCore: Double { cpu > 0 ? outRate / cpu : 0 }
 }
 
-func run(subscribers n: Int, inputRate: Double, seconds: Double, payload: Int, pinned: Bool) throws -> Result {
+/// SCHED_FIFO for thread `tid`: what a deployment can give the media thread (needs root or
+/// CAP_SYS_NICE), so that other processes on the machine cannot preempt it.
+func makeRealtime(_ tid: Int32) {
+    var parameters = sched_param(sched_priority: 10)
+    if sched_setscheduler(tid, SCHED_FIFO, &parameters) != 0 { print("# SCHED_FIFO refused (errno \(errno))") }
+}
+
+func run(subscribers n: Int, inputRate: Double, seconds: Double, payload: Int, pinned: Bool,
+         realtime: Bool = options.realtime) throws -> Result {
     let server = try TransportServer(configuration: TransportConfiguration(
         bindAddresses: ["127.0.0.1"], udpPort: 0, consentTimeout: .seconds(300)))
     server.start()
@@ -161,6 +171,7 @@ func run(subscribers n: Int, inputRate: Double, seconds: Double, payload: Int, p
         if let media = threadID(named: "sb-media") { pin(media, cpu: 1) }
         pin(0, cpu: 0)
     }
+    if realtime, let media = threadID(named: "sb-media") { makeRealtime(media) }
     let address = server.localAddresses[0]
     let fingerprint = server.dtlsContext.certificate.fingerprint
     let publisher = try LoadPeer(server: address, serverFingerprint: fingerprint, profiles: [.aeadAes128Gcm])
