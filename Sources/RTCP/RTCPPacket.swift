@@ -18,6 +18,8 @@ public enum RTCPPacket: Sendable, Equatable {
     case fullIntraRequest(FullIntraRequest)
     /// REMB, PT=206 FMT=15 with the 'REMB' identifier.
     case receiverEstimatedMaximumBitrate(ReceiverEstimatedMaximumBitrate)
+    /// XR, PT=207 (RFC 3611).
+    case extendedReport(ExtendedReport)
     /// Any other packet type or FMT (APP, XR, TMMBR, other AFB…): `count` is the 5-bit
     /// RC/SC/FMT field and `body` the octets after the 4-octet header, padding removed.
     case unknown(packetType: UInt8, count: UInt8, body: [UInt8])
@@ -43,6 +45,8 @@ public enum RTCPPacket: Sendable, Equatable {
             self = .fullIntraRequest(try FullIntraRequest(body: body))
         case (RTCPPacketType.payloadSpecificFeedback, 15) where ReceiverEstimatedMaximumBitrate.matches(body: body):
             self = .receiverEstimatedMaximumBitrate(try ReceiverEstimatedMaximumBitrate(body: body))
+        case (RTCPPacketType.extendedReport, _):
+            self = .extendedReport(try ExtendedReport(body: body))
         default:
             self = .unknown(packetType: header.packetType, count: header.count, body: Array(body))
         }
@@ -58,6 +62,7 @@ public enum RTCPPacket: Sendable, Equatable {
         case .genericNACK, .transportWideFeedback: RTCPPacketType.transportFeedback
         case .pictureLossIndication, .fullIntraRequest, .receiverEstimatedMaximumBitrate:
             RTCPPacketType.payloadSpecificFeedback
+        case .extendedReport: RTCPPacketType.extendedReport
         case .unknown(let packetType, _, _): packetType
         }
     }
@@ -105,6 +110,9 @@ public enum RTCPPacket: Sendable, Equatable {
             case .receiverEstimatedMaximumBitrate(let packet):
                 try packet.writeBody(into: &out)
                 count = 15
+            case .extendedReport(let packet):
+                try packet.writeBody(into: &out)
+                count = 0
             case .unknown(_, let headerCount, let body):
                 guard headerCount <= 0x1F else { throw RTCPError.unencodable }
                 out += body

@@ -1,3 +1,4 @@
+import Glibc
 import MediaTransport
 import RTCP
 import RTP
@@ -29,9 +30,13 @@ final class PublisherIngress: @unchecked Sendable {
     private var lastTransportFeedback: Int64 = 0
     private var lastReceiverReport: Int64 = 0
     private var nackScratch: [UInt16] = []
-    /// Round trip to the publisher used for NACK retries; it sends no reports we could measure
-    /// it from (it receives no media), so a typical value.
-    var roundTrip: Int64 = 50_000_000
+    /// Round trip to the publisher (for NACK retries; later quality scoring). A publisher gets no
+    /// media from us, so it has no SR to echo: we send an XR receiver reference time (RFC 3611
+    /// §4.4) with each receiver report and libwebrtc answers with a DLRR block (§4.5). Until the
+    /// first answer, a typical value.
+    private(set) var roundTrip: Int64 = 50_000_000
+    private(set) var roundTripMeasured = false
+    private var lastReferenceTime: (compactNTP: UInt32, sentAt: Int64)?
 
     static let midURI = "urn:ietf:params:rtp-hdrext:sdes:mid"
     static let ridURI = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
@@ -162,11 +167,27 @@ final class PublisherIngress: @unchecked Sendable {
         let (packets, _) = RTCPCompound.parsePrefix(Array(packet))
         let arrival = transport?.currentArrival ?? 0
         for rtcp in packets {
-            if case .senderReport(let report) = rtcp, let stream = bySSRC[report.ssrc] {
+            switch rtcp {
+            case .senderReport(let report):
+                guard let stream = bySSRC[report.ssrc] else { continue }
                 stream.statistics.recordSenderReport(ntpTimestamp: report.ntpTimestamp, arrival: arrival)
                 stream.producer.recordSenderReport(report, arrival: arrival)
+            case .extendedReport(let report):
+                for case .dlrr(let items) in report.blocks {
+                    for item in items where item.ssrc == feedbackSSRC { measureRoundTrip(item, arrival: arrival) }
+                }
+            default:
+                break
             }
         }
+    }
+
+    private func measureRoundTrip(_ item: ExtendedReport.DLRRItem, arrival: Int64) {
+        guard let sent = lastReferenceTime, sent.compactNTP == item.lastReceiverReport else { return }
+        let sample = arrival - sent.sentAt - Int64(item.delaySinceLastReceiverReport) * 1_000_000_000 / 65536
+        guard sample >= 0 else { return }
+        roundTrip = roundTripMeasured ? (roundTrip * 7 + sample) / 8 : sample
+        roundTripMeasured = true
     }
 
     /// Periodic feedback to the publisher: transport-cc every 50 ms, NACKs as they fall due,
@@ -199,14 +220,29 @@ final class PublisherIngress: @unchecked Sendable {
             for stream in bySSRC.values {
                 if let block = stream.statistics.makeReportBlock(ssrc: stream.ssrc, now: now) { blocks.append(block) }
             }
+            let ntp = ntpNow()
+            let referenceTime = RTCPPacket.extendedReport(ExtendedReport(ssrc: feedbackSSRC,
+                                                                         blocks: [.receiverReferenceTime(ntpTimestamp: ntp)]))
             for chunk in stride(from: 0, to: blocks.count, by: ReceiverReport.maxReportBlocks) {
                 let report = ReceiverReport(ssrc: feedbackSSRC,
                                             reportBlocks: Array(blocks[chunk..<min(chunk + ReceiverReport.maxReportBlocks, blocks.count)]))
-                if let bytes = try? RTCPPacket.receiverReport(report).serialized() {
+                // RR first (RFC 3550 §6.1: a compound packet starts with SR or RR), then the XR.
+                let compound = chunk == 0 ? [RTCPPacket.receiverReport(report), referenceTime] : [.receiverReport(report)]
+                if let bytes = try? RTCPCompound.serialize(compound) {
                     transport.sendRTCP(bytes)
                     stats.add(.receiverReportsSent)
                 }
             }
+            lastReferenceTime = (UInt32(truncatingIfNeeded: ntp >> 16), now)
         }
     }
+}
+
+/// Wall-clock time as a 64-bit NTP timestamp (RFC 3550 §4: seconds since 1900 in 32.32 fixed point).
+func ntpNow() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    let seconds = UInt64(ts.tv_sec) + 2_208_988_800
+    let fraction = (UInt64(ts.tv_nsec) << 32) / 1_000_000_000
+    return seconds << 32 | fraction
 }
