@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"], swiftSettings: strict),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP"], swiftSettings: strict),
         .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"], swiftSettings: strict),
-        .testTarget(name: "MediaTransportTests", dependencies: ["MediaTransport", "DTLS", "SRTP", "STUN", "ICE"], swiftSettings: strict),
+        .testTarget(name: "MediaTransportTests", dependencies: ["MediaTransport", "DTLS", "SRTP", "STUN", "ICE", "LoadPeer"], swiftSettings: strict),
         .testTarget(name: "SFUTests", dependencies: [
             "SFU", "Signalling", "LiveKitProtocol", "AccessTokens", "MediaTransport", "Store", "SDP",
             .product(name: "Logging", package: "swift-log"),

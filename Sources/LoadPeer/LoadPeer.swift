@@ -64,11 +64,14 @@ public final class LoadPeer {
         _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
     }
 
-    func bindingRequest(serverUfrag: String, serverPwd: String) -> [UInt8] {
-        let attributes: [STUNAttribute] = [.username("\(serverUfrag):\(ice.ufrag)"), .priority(1_845_501_695),
-                                           .iceControlling(UInt64.random(in: 0...UInt64.max)), .useCandidate]
+    /// A controlling ICE connectivity check for the server transport with these credentials
+    /// (`key` signs with another password, to test refusals).
+    public func bindingRequest(serverUfrag: String, serverPwd: String, useCandidate: Bool = true, key: String? = nil) -> [UInt8] {
+        var attributes: [STUNAttribute] = [.username("\(serverUfrag):\(ice.ufrag)"), .priority(1_845_501_695),
+                                           .iceControlling(UInt64.random(in: 0...UInt64.max))]
+        if useCandidate { attributes.append(.useCandidate) }
         return STUNMessage(type: .bindingRequest, attributes: attributes)
-            .serialized(integrityKey: Array(serverPwd.utf8), addFingerprint: true)
+            .serialized(integrityKey: Array((key ?? serverPwd).utf8), addFingerprint: true)
     }
 
     /// ICE check, then DTLS as client until SRTP keys exist. Returns false on timeout.
