@@ -66,6 +66,8 @@ public final class ParticipantRecording: @unchecked Sendable {
     private var senderOffset: Int64?
     /// File time zero on the sender's wallclock, once chosen.
     private var epoch: Int64?
+    /// File time zero on both clocks, once chosen (for a room manifest).
+    public private(set) var timeBase: RecordingTimeBase?
     private var lastTime: [Int64] = [0, 0]
     private var isFinished = false
     private var events: [(lane: Int, event: TrackIngest.Event)] = []
@@ -207,6 +209,9 @@ public final class ParticipantRecording: @unchecked Sendable {
             }
         }
         epoch = earliest ?? 0
+        // Synchronised by sender reports only if every track with media had one.
+        let mapped = lanes.allSatisfy { lane, enabled in !enabled || pending[lane].isEmpty || clockSource(lane) == .senderReport }
+        timeBase = RecordingTimeBase(epoch: epoch ?? 0, senderOffset: senderOffset, synchronisedBy: mapped ? .senderReport : .arrival)
         try openWriter()
         for lane in [Self.videoLane, Self.audioLane] {
             let frames = pending[lane]

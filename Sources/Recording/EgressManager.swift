@@ -35,6 +35,8 @@ public final class EgressManager: AutoRecorderFactory, Sendable {
     private let logger: Logger
     private let sinkFactory: SinkFactory
     private let active = Mutex<[String: Recording]>([:])
+    /// Manifests of the rooms recorded with `auto_record`, by room sid, until complete.
+    private let manifests = Mutex<[String: RoomManifestWriter]>([:])
 
     /// `sinkFactory` opens a recording's file (tests substitute slow or failing sinks).
     public init(configuration: Configuration, store: SwitchboardStore, logger: Logger,
@@ -57,6 +59,9 @@ public final class EgressManager: AutoRecorderFactory, Sendable {
 
     /// A running recording by id (tests).
     public func recording(id: String) -> Recording? { active.withLock { $0[id] } }
+
+    /// The manifest of a room being recorded with `auto_record` (until it is complete).
+    public func roomManifest(roomSid: String) -> RoomManifestWriter? { manifests.withLock { $0[roomSid] } }
 
     // MARK: Start
 
@@ -89,7 +94,8 @@ public final class EgressManager: AutoRecorderFactory, Sendable {
             id: SwitchboardStore.newRecordingID(), roomName: room.name, roomSid: room.sid,
             participantIdentity: track.participantIdentity, kind: .track, codec: codec == .opus ? "opus" : "vp8",
             filePath: file.relative, request: try? request.serializedData())
-        let recording = try create(record, absolutePath: file.absolute, source: .track(sid: track.trackSid), codec: codec, room: room)
+        let recording = try create(record, absolutePath: file.absolute, source: .track(sid: track.trackSid), codec: codec,
+                                   room: room, manifest: nil)
         try await attach(recording, to: room)
         return try info(id: record.id)
     }
@@ -114,19 +120,21 @@ public final class EgressManager: AutoRecorderFactory, Sendable {
             throw .notFound("participant \(request.identity) is not in room \(room.name)")
         }
         let recording = try makeParticipantRecording(room: room, identity: request.identity, screenShare: request.screenShare,
-                                                     requestedPath: output.filepath, request: request)
+                                                     requestedPath: output.filepath, request: request, manifest: nil)
         try await attach(recording, to: room)
         return try info(id: recording.egressID)
     }
 
-    /// `auto_record`: a participant recording for `identity`, made on the room's actor.
+    /// `auto_record`: a participant recording for `identity`, made on the room's actor and
+    /// listed in the room's manifest.
     public func makeParticipantRecorder(room: Room, identity: String) -> (any RoomRecorder)? {
         var request = Livekit_ParticipantEgressRequest()
         request.roomName = room.name
         request.identity = identity
         do {
             let recording = try makeParticipantRecording(room: room, identity: identity, screenShare: false,
-                                                         requestedPath: "", request: request)
+                                                         requestedPath: "", request: request,
+                                                         manifest: try manifest(for: room))
             logger.info("auto recording started", metadata: ["egress": "\(recording.egressID)", "room": "\(room.name)",
                                                              "participant": "\(identity)", "file": "\(recording.filePath)"])
             return recording
@@ -136,8 +144,29 @@ public final class EgressManager: AutoRecorderFactory, Sendable {
         }
     }
 
+    /// An `auto_record` room closed: its manifest is complete once its recordings have ended.
+    public func roomClosed(roomSid: String) {
+        roomManifest(roomSid: roomSid)?.roomClosed()
+    }
+
+    /// The room's manifest, created with its first `auto_record` recording.
+    private func manifest(for room: Room) throws(EgressError) -> RoomManifestWriter {
+        if let existing = roomManifest(roomSid: room.sid) { return existing }
+        let file = try paths.newFile(requested: "", defaultName: "{room_name}-{room_id}", fileExtension: "json",
+                                     values: RecordingPaths.values(roomName: room.name, roomSid: room.sid))
+        let manifest = RoomManifestWriter(roomName: room.name, roomSid: room.sid, file: file.relative, path: file.absolute,
+                                          logger: logger) { [weak self] manifest in
+            _ = self?.manifests.withLock { $0.removeValue(forKey: room.sid) }
+        }
+        // Called on the room's actor only, so no other manifest for this room can appear meanwhile.
+        manifests.withLock { $0[room.sid] = manifest }
+        logger.info("room recording started", metadata: ["room": "\(room.name)", "manifest": "\(file.relative)"])
+        return manifest
+    }
+
     private func makeParticipantRecording(room: Room, identity: String, screenShare: Bool, requestedPath: String,
-                                          request: Livekit_ParticipantEgressRequest) throws(EgressError) -> Recording {
+                                          request: Livekit_ParticipantEgressRequest,
+                                          manifest: RoomManifestWriter?) throws(EgressError) -> Recording {
         let values = RecordingPaths.values(roomName: room.name, roomSid: room.sid, identity: identity)
         let file = try paths.newFile(requested: requestedPath, defaultName: "{room_name}-{publisher_identity}-{time}",
                                      fileExtension: "webm", values: values)
@@ -148,24 +177,29 @@ public final class EgressManager: AutoRecorderFactory, Sendable {
             id: SwitchboardStore.newRecordingID(), roomName: room.name, roomSid: room.sid, participantIdentity: identity,
             kind: .participant, codec: "vp8+opus", filePath: file.relative, request: try? stored.serializedData())
         return try create(record, absolutePath: file.absolute, source: .participant(identity: identity, screenShare: screenShare),
-                          codec: nil, room: room)
+                          codec: nil, room: room, manifest: manifest)
     }
 
-    /// Stores the row, opens the file, starts the writer and registers the recording.
+    /// Stores the row, opens the file, starts the writer and registers the recording. Without
+    /// a room the caller feeds the taps and detaching only finishes the file (benchmarks).
     private func create(_ record: RecordingRecord, absolutePath: String, source: RecordingSource, codec: RecorderCodec?,
-                        room: Room) throws(EgressError) -> Recording {
+                        room: Room?, manifest: RoomManifestWriter?) throws(EgressError) -> Recording {
         do { try store.insertRecording(record) } catch { throw .internal("cannot store the recording: \(error)") }
+        manifest?.added(egressID: record.id, identity: record.participantIdentity, file: record.filePath)
         let recording: Recording
         do {
             recording = try Recording(record: record, absolutePath: absolutePath, source: source, codec: codec,
                                       ringCapacity: configuration.ringCapacity, writerInterval: configuration.writerInterval,
-                                      store: store, logger: logger, sinkFactory: sinkFactory)
+                                      store: store, logger: logger, manifest: manifest, sinkFactory: sinkFactory)
         } catch {
-            _ = try? store.finishRecording(id: record.id, outcome: RecordingOutcome(status: .failed, error: "cannot open the file: \(error)"))
+            let outcome = RecordingOutcome(status: .failed, error: "cannot open the file: \(error)")
+            _ = try? store.finishRecording(id: record.id, outcome: outcome)
+            manifest?.ended(egressID: record.id, outcome)
             throw .internal("cannot open \(record.filePath): \(error)")
         }
         let id = record.id
         recording.detachFromRoom = { [weak recording] reason in
+            guard let room else { recording?.detached(reason); return }
             Task {
                 // Not attached (already detached, or never): finish it directly.
                 if await !room.removeRecorder(egressID: id, reason: reason) { recording?.detached(reason) }
@@ -234,10 +268,14 @@ public final class EgressManager: AutoRecorderFactory, Sendable {
     /// server's graceful shutdown, after the rooms closed.
     public func shutdown(timeout: Duration = .seconds(5)) async {
         for recording in active.withLock({ Array($0.values) }) { _ = recording.stop() }
+        // Room recordings end with the server: each manifest is complete once its files are.
+        let rooms = manifests.withLock { Array($0.values) }
+        for manifest in rooms { manifest.roomClosed() }
         let deadline = ContinuousClock.now + timeout
-        while activeCount > 0, ContinuousClock.now < deadline {
+        while activeCount > 0 || !manifests.withLock({ $0.isEmpty }), ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
+        for manifest in rooms { manifest.flush() }
         if activeCount > 0 { logger.warning("shutdown: \(activeCount) recording(s) not finished in time; repaired at next start") }
     }
 }

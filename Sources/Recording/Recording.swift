@@ -25,6 +25,8 @@ public final class Recording: RoomRecorder, @unchecked Sendable {
     private let ring: PacketRing
     private var writer: RecordingWriter!
     private let state = Mutex(State())
+    /// The room manifest this recording is listed in (`auto_record`), if any.
+    let manifest: RoomManifestWriter?
     /// Takes the recording off its room (set by the manager before the recording is attached).
     var detachFromRoom: @Sendable (RecordingEndReason) -> Void = { _ in }
     /// Called once, on the writer's queue, after the final status is stored.
@@ -43,6 +45,7 @@ public final class Recording: RoomRecorder, @unchecked Sendable {
     /// metadata row must exist already.
     init(record: RecordingRecord, absolutePath: String, source: RecordingSource, codec: RecorderCodec?,
          ringCapacity: Int, writerInterval: DispatchTimeInterval, store: SwitchboardStore, logger: Logger,
+         manifest: RoomManifestWriter? = nil,
          sinkFactory: (String) throws(RecorderError) -> any SeekableRecordingSink) throws(RecorderError) {
         egressID = record.id
         roomName = record.roomName
@@ -51,6 +54,7 @@ public final class Recording: RoomRecorder, @unchecked Sendable {
         self.source = source
         self.codec = codec
         self.store = store
+        self.manifest = manifest
         var logger = logger
         logger[metadataKey: "egress"] = "\(record.id)"
         self.logger = logger
@@ -65,7 +69,7 @@ public final class Recording: RoomRecorder, @unchecked Sendable {
         }
         writer = RecordingWriter(
             ring: ring, session: session, label: "sb-rec-\(record.id)", interval: writerInterval,
-            onActive: { [weak self] in self?.becameActive() },
+            onActive: { [weak self] timeBase in self?.becameActive(timeBase) },
             onEnd: { [weak self] outcome in self?.ended(outcome) })
         writer.start()
     }
@@ -123,6 +127,7 @@ public final class Recording: RoomRecorder, @unchecked Sendable {
         do { try store.updateRecording(id: egressID, tracks: tracks) } catch {
             logger.warning("recording metadata not updated: \(error)")
         }
+        manifest?.trackRecorded(egressID: egressID, track)
         logger.info("recording track", metadata: ["track": "\(track.trackSid)", "participant": "\(track.participantIdentity)"])
         return RingTap(ring: ring, lane: lane)
     }
@@ -155,13 +160,15 @@ public final class Recording: RoomRecorder, @unchecked Sendable {
 
     // MARK: Writer callbacks (writer queue)
 
-    private func becameActive() {
+    private func becameActive(_ timeBase: RecordingTimeBase?) {
         let changed = state.withLock { state in
             guard state.status == .starting else { return false }
             state.status = .active
             return true
         }
-        if changed { persist(.active) }
+        guard changed else { return }
+        persist(.active)
+        manifest?.started(egressID: egressID, timeBase: timeBase, arrivalToUnix: RoomManifestWriter.arrivalToUnixOffset())
     }
 
     private func ended(_ outcome: RecordingWriter.Outcome) {
@@ -186,6 +193,7 @@ public final class Recording: RoomRecorder, @unchecked Sendable {
         do { try store.finishRecording(id: egressID, outcome: record) } catch {
             logger.error("recording metadata not stored: \(error)")
         }
+        manifest?.ended(egressID: egressID, record)
         onEnded(self)
     }
 
@@ -211,5 +219,6 @@ public final class Recording: RoomRecorder, @unchecked Sendable {
         do { try store.updateRecording(id: egressID, status: status) } catch {
             logger.warning("recording status not stored: \(error)")
         }
+        if status != .active { manifest?.statusChanged(egressID: egressID, status) }  // active: see `becameActive`
     }
 }

@@ -12,6 +12,8 @@ public enum RecordingRecovery {
     public struct Report: Sendable, Equatable {
         public var recovered: [String] = []
         public var failed: [String] = []
+        /// Room manifests (file names) left `recording`, now `recovered`.
+        public var manifests: [String] = []
     }
 
     /// Repairs every unfinished recording in `store`. Run before serving, so no recording of
@@ -59,6 +61,7 @@ public enum RecordingRecovery {
                                metadata: ["egress": "\(record.id)"])
             }
         }
+        report.manifests = RoomManifestRecovery.run(store: store, paths: paths, logger: logger)
         return report
     }
 

@@ -19,6 +19,8 @@ protocol RecordingSession: AnyObject {
     var framesWritten: Int { get }
     /// Video waits for a keyframe.
     var isWaitingForKeyframe: Bool { get }
+    /// Where the file's time zero is (participant recordings, once started), for a room manifest.
+    var timeBase: RecordingTimeBase? { get }
 }
 
 extension RecorderError {
@@ -65,6 +67,7 @@ final class TrackSession: RecordingSession {
     func closeFile() { try? (sink as? FileSink)?.close() }
     var framesWritten: Int { recording.statistics.framesWritten }
     var isWaitingForKeyframe: Bool { recording.isWaitingForKeyframe }
+    var timeBase: RecordingTimeBase? { nil }
 }
 
 /// A participant's audio and video lanes to one WebM file.
@@ -100,4 +103,5 @@ final class ParticipantSession: RecordingSession {
     func closeFile() { try? (sink as? FileSink)?.close() }
     var framesWritten: Int { recording.statistics.values.reduce(0) { $0 + $1.framesWritten } }
     var isWaitingForKeyframe: Bool { recording.isWaitingForKeyframe }
+    var timeBase: RecordingTimeBase? { recording.timeBase }
 }

@@ -29,15 +29,15 @@ final class RecordingWriter: @unchecked Sendable {
     private var announcedActive = false
     private var lastKeyframeRequest: Int64 = 0
     static let keyframeRetry: Int64 = 1_000_000_000
-    /// Called on `queue` when the first frame reached the file.
-    private let onActive: @Sendable () -> Void
+    /// Called on `queue` when the first frame reached the file, with where its time zero is.
+    private let onActive: @Sendable (RecordingTimeBase?) -> Void
     /// Called on `queue` once, when the file is finished or the recording failed.
     private let onEnd: @Sendable (Outcome) -> Void
     /// Asks the publisher of the recorded video for a keyframe; set when a video track is tapped.
     let keyframeRequester = Mutex<(@Sendable () -> Void)?>(nil)
 
     init(ring: PacketRing, session: any RecordingSession, label: String, interval: DispatchTimeInterval = .milliseconds(50),
-         onActive: @escaping @Sendable () -> Void, onEnd: @escaping @Sendable (Outcome) -> Void) {
+         onActive: @escaping @Sendable (RecordingTimeBase?) -> Void, onEnd: @escaping @Sendable (Outcome) -> Void) {
         self.ring = ring
         self.session = session
         self.interval = interval
@@ -109,7 +109,7 @@ final class RecordingWriter: @unchecked Sendable {
         if ring.overflowed { throw .bufferFull }
         if !announcedActive && session.framesWritten > 0 {
             announcedActive = true
-            onActive()
+            onActive(session.timeBase)
         }
     }
 

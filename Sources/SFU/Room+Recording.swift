@@ -100,6 +100,7 @@ extension Room {
     /// The room closes: every recording ends.
     func recordingRoomClosed() {
         for egressID in recorders.keys { detachRecorder(egressID, reason: .roomClosed) }
+        if autoRecord { context.autoRecorderFactory?.roomClosed(roomSid: sid) }
     }
 
     // MARK: Plumbing

@@ -309,7 +309,7 @@ final class FixtureRecordingTests: XCTestCase {
         // Video arrives 50 ms later than audio; the SRs say it was captured 200 ms after the
         // first audio, which is where it must land.
         let sink = MemorySink()
-        let (_, summary) = try record(participantEvents(audioDelay: 10_000_000, videoDelay: 60_000_000, reports: true), sink: sink)
+        let (recording, summary) = try record(participantEvents(audioDelay: 10_000_000, videoDelay: 60_000_000, reports: true), sink: sink)
         keep(sink.bytes, as: "participant.webm")
         let file = try WebMFile(sink.bytes)
         try checkParticipantFile(file, videoStart: 200)
@@ -317,13 +317,25 @@ final class FixtureRecordingTests: XCTestCase {
         XCTAssertEqual(file.cues.map(\.time), [200, 1_200, 2_200, 3_200])
         // Time zero is the first audio sample's capture time on the sender's clock.
         XCTAssertEqual(Double(summary?.startWallclock ?? 0), 1_700_000_000e9, accuracy: 1_000)
+        // The time base a room manifest uses: the same instant on the receiver's clock, 5 s
+        // ahead of the sender's, plus the delay of the sender report that measured it.
+        let base = try XCTUnwrap(recording.timeBase)
+        XCTAssertEqual(base.senderWallclock, summary?.startWallclock)
+        XCTAssertEqual(base.synchronisedBy, .senderReport)
+        let offset = base.arrivalClock - (base.senderWallclock ?? 0)
+        XCTAssertTrue((5_050_000_000...5_120_000_000).contains(offset), "receiver - sender: \(offset)")
     }
 
     func testParticipantRecordingWithoutReportsFallsBackToArrival() throws {
         let sink = MemorySink()
-        _ = try record(participantEvents(audioDelay: 10_000_000, videoDelay: 60_000_000, reports: false), sink: sink)
+        let (recording, _) = try record(participantEvents(audioDelay: 10_000_000, videoDelay: 60_000_000, reports: false), sink: sink)
         // Arrival times include the 50 ms of extra video delay.
         try checkParticipantFile(try WebMFile(sink.bytes), videoStart: 250)
+        // No sender clock: time zero is the first audio packet's arrival.
+        let base = try XCTUnwrap(recording.timeBase)
+        XCTAssertNil(base.senderWallclock)
+        XCTAssertEqual(base.synchronisedBy, .arrival)
+        XCTAssertEqual(Double(base.arrivalClock), Double(receiverBase + 10_000_000), accuracy: 1_000_000)
     }
 
     func testParticipantRecordingWithLoss() throws {

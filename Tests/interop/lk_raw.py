@@ -252,8 +252,9 @@ class RawParticipant:
 
     # publisher peer connection -------------------------------------------------------------------
 
-    async def publish(self, tracks, timeout=10):
-        """AddTrackRequest per track, then one offer; returns {track id: TrackInfo}."""
+    async def publish(self, tracks, timeout=10, rewrite_answer=None):
+        """AddTrackRequest per track, then one offer; returns {track id: TrackInfo}.
+        `rewrite_answer` may edit the server's answer first (e.g. `via_relay`)."""
         infos = {}
         for track in tracks:
             is_video = track.kind == "video"
@@ -271,7 +272,8 @@ class RawParticipant:
         answered = self.expect(lambda r: r.WhichOneof("message") == "answer")
         await self.send(offer=lk_rtc.SessionDescription(type="offer", sdp=self.publisher.localDescription.sdp, id=1))
         answer = (await asyncio.wait_for(answered, timeout)).answer
-        await self.publisher.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer"))
+        sdp = rewrite_answer(answer.sdp) if rewrite_answer else answer.sdp
+        await self.publisher.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
         return infos
 
     async def wait_published_connected(self, timeout=15):
@@ -315,6 +317,20 @@ def point_candidates_at(sdp, host, port):
         parts[4], parts[5] = host, str(port)
         return " ".join(parts)
     return re.sub(r"^a=candidate:[^\r\n]*", fix, sdp, flags=re.M)
+
+
+def via_relay(relay):
+    """An SDP rewriter (for a server offer or answer): the server's IPv4 candidates become the
+    relay's address (the relay forwards to the first of them); other candidates are removed.
+    With ICE-lite the server answers whoever reaches it, here the relay."""
+    def rewrite(sdp):
+        servers = [(h, p) for h, p in candidate_addresses(sdp) if h.count(".") == 3]
+        assert servers, f"no IPv4 candidate in the server's SDP:\n{sdp}"
+        relay.upstream = servers[0]
+        lines = [l for l in sdp.split("\r\n")
+                 if not (l.startswith("a=candidate:") and l.split(" ")[4].count(".") != 3)]
+        return point_candidates_at("\r\n".join(lines), *relay.address)
+    return rewrite
 
 
 def candidate_addresses(sdp):

@@ -18,27 +18,14 @@ import time
 
 import pytest
 
-from lk_raw import (HEIGHT, WIDTH, DecodeErrors, PatternVideo, RawParticipant, ToneAudio,
-                    candidate_addresses, point_candidates_at, scrape_metric)
+from lk_raw import (HEIGHT, WIDTH, DecodeErrors, PatternVideo, RawParticipant, ToneAudio, scrape_metric,
+                    via_relay)
 from udp_relay import LossyRelay
 
 pytestmark = pytest.mark.filterwarnings("ignore:The HMAC key is")
 
 WINDOW = 8.0
 TEST_TIMEOUT = 75
-
-
-def via_relay(relay):
-    """An offer rewriter: the server's IPv4 candidates become the relay's address (the relay
-    forwards to the first of them); other candidates are removed."""
-    def rewrite(sdp):
-        servers = [(h, p) for h, p in candidate_addresses(sdp) if h.count(".") == 3]
-        assert servers, f"no IPv4 candidate in the server's offer:\n{sdp}"
-        relay.upstream = servers[0]
-        lines = [l for l in sdp.split("\r\n")
-                 if not (l.startswith("a=candidate:") and l.split(" ")[4].count(".") != 3)]
-        return point_candidates_at("\r\n".join(lines), *relay.address)
-    return rewrite
 
 
 async def fanout(server, lossy=None):

@@ -16,10 +16,16 @@ single layer) and a 48 kHz tone. Through `LiveKitAPI(...).egress`:
   recorded without any API call, and the other participant sees Room.active_recording.
 - test_sigterm_finishes_recordings: a graceful shutdown (SIGTERM) finishes running recordings:
   after a restart they are complete, not recovered.
+- test_room_recording_manifest: with room.auto_record two publishers (the second ~2.5 s after
+  the first) are recorded to one .webm each plus the room's JSON manifest; the manifest is kept
+  current while they record and complete once the room is deleted: both files, tracks, a common
+  time base (from the publishers' sender reports) whose offsets match the publishers' start times, and
+  ends that line up; ffprobe and PyAV read both files.
 
 Every test starts its own `switchboard serve --dev` on 127.0.0.1 and is bounded by a timeout.
 """
 import asyncio
+import glob
 import json
 import math
 import os
@@ -451,6 +457,89 @@ def test_sigterm_finishes_recordings(start_server, tmp_path):
     print(f"after SIGTERM: {info.file_results[0].filename} {duration:.3f}s {streams}")
     assert ("video", "vp8") in streams and ("audio", "opus") in streams
     assert duration >= 2.5, duration
+
+
+def read_manifest(recordings):
+    """The room manifest(s) auto_record wrote at the top of the recordings directory."""
+    paths = glob.glob(os.path.join(recordings, f"{ROOM}-RM_*.json"))
+    assert len(paths) <= 1, paths
+    if not paths:
+        return None
+    with open(paths[0]) as f:
+        return json.load(f)
+
+
+def test_room_recording_manifest(start_server, tmp_path):
+    config = tmp_path / "auto.yaml"
+    config.write_text("room:\n  auto_record: true\n")
+    server = start_server("--config", str(config), "--bind", "127.0.0.1")
+    recordings = os.path.join(str(server.data_dir), "recordings")
+    seen = {}
+
+    async def body():
+        alice, bob = Publisher(), Publisher()
+        client = lkapi(server)
+        try:
+            await alice.start(server, "alice")
+            seen["alice"] = time.monotonic()
+            await asyncio.sleep(2.5)
+            await bob.start(server, "bob")
+            seen["bob"] = time.monotonic()
+
+            def both_started():
+                m = read_manifest(recordings)
+                return m is not None and len(m["participants"]) == 2 and \
+                    all("start_unix_ns" in p for p in m["participants"])
+            await wait_until(both_started, 10, "both participants started in the manifest")
+            live = read_manifest(recordings)
+            assert live["status"] == "recording" and "ended_at_unix_ms" not in live, live
+            assert [p["status"] for p in live["participants"]] == ["active", "active"], live
+            await asyncio.sleep(5)
+            # Deleting the room ends its recording: both leave, their files are finished, and
+            # the manifest is completed.
+            await client.room.delete_room(api.DeleteRoomRequest(room=ROOM))
+            await wait_until(lambda: (read_manifest(recordings) or {}).get("status") == "complete", 15,
+                             "the manifest to be complete")
+        finally:
+            await alice.close()
+            await bob.close()
+            await client.aclose()
+
+    run(server, body, 90)
+    manifest = read_manifest(recordings)
+    print(json.dumps({k: v for k, v in manifest.items() if k != "time_base"}))
+    assert manifest["format"] == "switchboard.room-recording" and manifest["version"] == 1
+    assert manifest["room"]["name"] == ROOM and manifest["room"]["sid"].startswith("RM_")
+    assert manifest["time_base"]["clock"] == "server_unix_ns"
+    assert manifest["ended_at_unix_ms"] >= manifest["started_at_unix_ms"]
+    entries = {p["identity"]: p for p in manifest["participants"]}
+    assert sorted(entries) == ["alice", "bob"], manifest["participants"]
+    ends = {}
+    for identity, p in entries.items():
+        assert p["status"] == "complete", p
+        assert p["egress_id"].startswith("EG_") and p["participant_sid"].startswith("PA_")
+        assert sorted(t["kind"] for t in p["tracks"]) == ["audio", "video"], p["tracks"]
+        # libwebrtc's first audio sender report can come after the recording's 2 s sync wait:
+        # then audio is placed by arrival, shifted by the clock offset video's report measured.
+        assert p["sync"] in ("sender_report", "arrival") and p["sender_start_unix_ns"] > 0, p
+        assert p["start_offset_ms"] == (p["start_unix_ns"] - manifest["time_base"]["origin_unix_ns"]) // 1_000_000, p
+        path = os.path.join(recordings, p["file"])
+        assert os.path.getsize(path) == p["bytes"], p
+        probe = ffprobe(path)
+        streams, duration = summary(probe)
+        decoded = decode_all(path)
+        print(f"{identity}: {p['file']} offset {p['start_offset_ms']} ms, {duration:.3f}s {streams}, decoded {decoded}")
+        assert ("video", "vp8") in streams and ("audio", "opus") in streams
+        assert abs(duration - p["duration_ms"] / 1000) < 0.1, (duration, p["duration_ms"])
+        assert all(errors == 0 for _, errors in decoded.values()), decoded
+        ends[identity] = p["start_offset_ms"] + p["duration_ms"]
+    # Alice published first (offset 0); Bob about as much later as he started publishing later
+    # (both wait for their first keyframe and sender reports alike).
+    assert entries["alice"]["start_offset_ms"] == 0
+    expected = (seen["bob"] - seen["alice"]) * 1000
+    assert abs(entries["bob"]["start_offset_ms"] - expected) <= 700, (entries["bob"]["start_offset_ms"], expected)
+    # Both recordings ended when the room was deleted: on the common time line they end together.
+    assert abs(ends["alice"] - ends["bob"]) <= 500, ends
 
 
 async def wait_until(pred, timeout, what):

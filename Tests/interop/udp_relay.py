@@ -28,11 +28,12 @@ class _Side(asyncio.DatagramProtocol):
 
 
 class LossyRelay:
-    """Relays one client <-> `upstream` (host, port), dropping `loss` of the RTP/RTCP each way."""
+    """Relays one client <-> `upstream` (host, port), dropping `loss` of the RTP/RTCP each way
+    (`down_loss`, if given, towards the client instead)."""
 
-    def __init__(self, upstream, loss=0.05, seed=4):
+    def __init__(self, upstream, loss=0.05, seed=4, down_loss=None):
         self.upstream = upstream
-        self.loss = loss
+        self.loss = {"up": loss, "down": loss if down_loss is None else down_loss}
         self.rng = {"up": random.Random(seed), "down": random.Random(seed + 1)}
         self.stats = {d: {"forwarded": 0, "dropped": 0, "media": 0} for d in ("up", "down")}
         self.client_addr = None
@@ -56,7 +57,7 @@ class LossyRelay:
         if not _is_rtp_or_rtcp(data):
             return False
         self.stats[direction]["media"] += 1
-        if self.rng[direction].random() < self.loss:
+        if self.rng[direction].random() < self.loss[direction]:
             self.stats[direction]["dropped"] += 1
             return True
         return False

@@ -68,6 +68,13 @@ public protocol RoomRecorder: AnyObject, Sendable {
 /// egress manager; called on the room's actor, so it must not wait on the room).
 public protocol AutoRecorderFactory: Sendable {
     func makeParticipantRecorder(room: Room, identity: String) -> (any RoomRecorder)?
+    /// An `auto_record` room closed (after its recorders were detached): its room recording
+    /// ends once their files are final.
+    func roomClosed(roomSid: String)
+}
+
+extension AutoRecorderFactory {
+    public func roomClosed(roomSid: String) {}
 }
 
 /// A negotiated track, as a recording request needs to check it.
