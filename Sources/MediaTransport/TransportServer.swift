@@ -36,7 +36,9 @@ public final class TransportServer: DatagramHandler, @unchecked Sendable {
     private let transportCount = Atomic<Int>(0)
 
     // Media loop state.
-    private var byUfrag: [String: WebRTCTransport] = [:]
+    /// Transports by local ufrag. Behind a lock (taken per STUN check, never per media packet) so
+    /// that `register` can publish a transport without waiting for the media thread.
+    private let byUfrag = Mutex<[String: WebRTCTransport]>([:])
     private var byAddress: [UDPAddress: WebRTCTransport] = [:]
     private var transports: [Int: WebRTCTransport] = [:]
     private var drops = DropCounters()
@@ -89,11 +91,13 @@ public final class TransportServer: DatagramHandler, @unchecked Sendable {
     }
 
     /// Makes the transport reachable: its ufrag routes connectivity checks to it once this
-    /// returns, so the SDP carrying its credentials can be sent right after.
+    /// returns, so the SDP carrying its credentials can be sent right after. It does not wait for
+    /// the media thread (a join used to hold a cooperative thread here); the rest of the set-up
+    /// is queued to the loop ahead of anything the peer could send after reading the SDP.
     public func register(_ transport: WebRTCTransport) {
-        loop.executeAndWait { [self] in
+        byUfrag.withLock { $0[transport.parameters.ice.ufrag] = transport }
+        loop.execute { [self] in
             transports[transport.id] = transport
-            byUfrag[transport.parameters.ice.ufrag] = transport
             transportCount.store(transports.count, ordering: .relaxed)
             transport.start()
         }
@@ -134,7 +138,7 @@ public final class TransportServer: DatagramHandler, @unchecked Sendable {
             return
         }
         guard let username = message.username, let ufrag = ICELiteAgent.localUfrag(inUsername: username),
-              let transport = byUfrag[String(ufrag)] else {
+              let transport = byUfrag.withLock({ $0[String(ufrag)] }) else {
             return drops.count(.stunUnknownUfrag)
         }
         if !transport.handleSTUN(message, raw: raw, from: address, now: .now) { drops.count(.stunRejected) }
@@ -158,7 +162,7 @@ public final class TransportServer: DatagramHandler, @unchecked Sendable {
 
     func forget(_ transport: WebRTCTransport) {
         transports[transport.id] = nil
-        byUfrag[transport.parameters.ice.ufrag] = nil
+        byUfrag.withLock { $0[transport.parameters.ice.ufrag] = nil }
         for (a, t) in byAddress where t === transport { byAddress[a] = nil }
         transportCount.store(transports.count, ordering: .relaxed)
     }
