@@ -123,6 +123,12 @@ let package = Package(
         // Full forwarding path over loopback (SRTP in, route, SRTP out to N): Benchmarks/Forwarding.
         .executableTarget(name: "ForwardingBenchmark", dependencies: ["SFU", "MediaTransport", "LoadPeer", "SRTP", "CSocket"],
                           path: "Benchmarks/Forwarding", swiftSettings: strict),
+        // 100 concurrent recordings from fixtures through the real recording path, and forwarding
+        // latency with and without recording taps: Benchmarks/Recording.
+        .executableTarget(name: "RecordingBenchmark", dependencies: [
+            "Recording", "Recorder", "SFU", "Store", "MediaTransport", "LoadPeer", "SRTP", "CSocket", "LiveKitProtocol",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Benchmarks/Recording", swiftSettings: strict),
 
         // libFuzzer targets: `make fuzz` builds them with -sanitize=fuzzer -DFUZZING; a plain
         // build makes corpus replayers out of the same files.

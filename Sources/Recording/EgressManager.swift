@@ -100,6 +100,19 @@ public final class EgressManager: AutoRecorderFactory, Sendable {
         return try info(id: record.id)
     }
 
+    /// A track recording no room feeds: the caller pushes packets into its taps. The same
+    /// store row, file, ring and writer as `StartTrackEgress` (Benchmarks/Recording).
+    package func startUnattachedTrackRecording(roomName: String, trackSid: String, codec: RecorderCodec) throws(EgressError)
+        -> Recording
+    {
+        let values = RecordingPaths.values(roomName: roomName, roomSid: "", trackSid: trackSid)
+        let file = try paths.newFile(requested: "", defaultName: "{room_name}-{track_id}",
+                                     fileExtension: codec == .opus ? "ogg" : "webm", values: values)
+        let record = RecordingRecord(id: SwitchboardStore.newRecordingID(), roomName: roomName, kind: .track,
+                                     codec: codec == .opus ? "opus" : "vp8", filePath: file.relative)
+        return try create(record, absolutePath: file.absolute, source: .track(sid: trackSid), codec: codec, room: nil, manifest: nil)
+    }
+
     /// StartParticipantEgress: the participant's camera (or screen share) VP8 and microphone
     /// Opus in one `.webm`, synchronised by the senders' RTCP reports.
     public func startParticipantEgress(_ request: Livekit_ParticipantEgressRequest, room: Room) async throws(EgressError)

@@ -60,6 +60,9 @@ public final class PacketRing: @unchecked Sendable {
         self.slotSize = slotSize
         mask = size - 1
         storage = UnsafeMutableRawPointer.allocate(byteCount: size * slotSize, alignment: 16)
+        // Touched now, on the thread creating the recording: otherwise the media thread takes
+        // the page faults, one every 2-3 packets during the ring's first lap (many seconds).
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: size * slotSize)
         headers = UnsafeMutablePointer<Header>.allocate(capacity: size)
         headers.initialize(repeating: Header(), count: size)
     }

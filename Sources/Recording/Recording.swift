@@ -79,7 +79,7 @@ public final class Recording: RoomRecorder, @unchecked Sendable {
 
     /// StopEgress: the recording is detached from its room and its file finished. Returns
     /// false if it already ended or is ending.
-    func stop() -> Bool {
+    package func stop() -> Bool {
         guard beginStop() else { return false }
         detachStopped()
         return true

@@ -41,7 +41,7 @@ public final class RoomManifestWriter: Sendable {
         self.path = path
         self.logger = logger
         self.onFinished = onFinished
-        queue = DispatchQueue(label: "sb-manifest-\(roomSid)", qos: .utility)
+        queue = DispatchQueue(label: "sb-manifest-\(roomSid)", qos: .utility, target: .global(qos: .utility))
         state = Mutex(State(manifest: RoomManifest(roomName: roomName, roomSid: roomSid, startedAt: Date())))
         scheduleWrite()
     }

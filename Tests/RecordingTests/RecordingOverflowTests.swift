@@ -119,6 +119,46 @@ final class RecordingOverflowTests: XCTestCase {
         XCTAssertEqual(OggReader(bytes).packets().count, 2 + 250, "OpusHead, OpusTags and every packet")
     }
 
+    func testStalledWritersDoNotHoldUpOtherRecordings() throws {
+        // Writers share libdispatch's utility pool, about one thread per core: recordings blocked
+        // in the disk hold every thread, and libdispatch adds one after about a second (it
+        // watches for blocked workers) — well within what a ring holds (4 s of video at the
+        // default 1024 packets).
+        var stalled: [(Recording, StallingSink)] = []
+        for _ in 0..<max(2, ProcessInfo.processInfo.activeProcessorCount) {
+            let box = SinkBox()
+            let (recording, _) = try makeRecording(ringCapacity: 64) { path throws(RecorderError) in
+                let sink = try StallingSink(path: path)
+                box.sink = sink
+                return sink
+            }
+            let sink = try XCTUnwrap(box.sink)
+            sink.stall()
+            let tap = try XCTUnwrap(recording.tap(for: audioTrack()))
+            let base = monotonicNanoseconds()
+            for i in 0..<60 { opusRTP(i).withUnsafeBytes { tap.rtp($0, arrival: base + Int64(i) * 20_000_000, muted: false) } }
+            waitUntil("a writer blocked in the disk") { sink.isBlocked }
+            stalled.append((recording, sink))
+        }
+        defer {
+            for (recording, sink) in stalled {
+                sink.resume()
+                _ = recording.stop()
+            }
+        }
+
+        let (recording, _) = try makeRecording(ringCapacity: 1024) { path throws(RecorderError) in try FileSink(path: path) }
+        let tap = try XCTUnwrap(recording.tap(for: audioTrack()))
+        let base = monotonicNanoseconds()
+        for i in 0..<100 {
+            opusRTP(i).withUnsafeBytes { tap.rtp($0, arrival: base + Int64(i) * 20_000_000, muted: false) }
+        }
+        waitUntil("the other recording's ring drained", timeout: 3) { (tap as! RingTap).ring.count == 0 }
+        XCTAssertTrue(recording.stop())
+        waitUntil("complete", timeout: 10) { recording.status == .complete }
+        XCTAssertEqual(recording.status, .complete)
+    }
+
     func testMutedPacketsAreNotRecordedButTheTimelineContinues() throws {
         let (recording, _) = try makeRecording(ringCapacity: 512) { path throws(RecorderError) in try FileSink(path: path) }
         let tap = try XCTUnwrap(recording.tap(for: audioTrack()))

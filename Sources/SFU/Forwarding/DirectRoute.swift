@@ -8,6 +8,7 @@ import MediaTransport
 package final class DirectRoute: @unchecked Sendable {
     package let stats = ForwardingStats()
     private let ingress: PublisherIngress
+    private let producer: Producer
     private var egresses: [SubscriberEgress] = []
 
     /// `payloadType`/`clockRate`: the track's codec; `isVideo` gates new subscribers on a VP8
@@ -18,6 +19,7 @@ package final class DirectRoute: @unchecked Sendable {
         let producer = Producer(.init(trackSid: "TR_bench", isVideo: isVideo, clockRate: clockRate, isVP8: isVideo,
                                       extensionIDs: [:], primaryPayloadTypes: [payloadType], nackEnabled: true),
                                 publisherTransport: publisher, stats: stats)
+        self.producer = producer
         ingress.add(producer, mid: "0", ssrcs: [ssrc])
         let ingress = self.ingress
         ingress.transport = publisher
@@ -37,5 +39,11 @@ package final class DirectRoute: @unchecked Sendable {
             transport.onTick = { egress.tick(now: $0) }
             egresses.append(egress)
         }
+    }
+
+    /// Records the track into `tap` as a room's recording would (the recording benchmark).
+    /// Call on the media loop (`TransportServer.execute`).
+    package func addTap(_ tap: any RecordingTap) {
+        producer.addTap(tap)
     }
 }
