@@ -19,11 +19,17 @@ public final class EgressManager: AutoRecorderFactory, Sendable {
         public var ringCapacity: Int
         /// How often each writer drains its ring and services its recorder.
         public var writerInterval: DispatchTimeInterval
+        /// How long a participant recording holds its first frames waiting for every track's
+        /// sender report, before placing a track by arrival time. libwebrtc sends its first audio
+        /// SR about 2.5 s into a stream, so the default waits 5 s (frames are held, not lost).
+        public var participantSyncWait: Int64
 
-        public init(recordingsDirectory: String, ringCapacity: Int = 1024, writerInterval: DispatchTimeInterval = .milliseconds(50)) {
+        public init(recordingsDirectory: String, ringCapacity: Int = 1024, writerInterval: DispatchTimeInterval = .milliseconds(50),
+                    participantSyncWait: Int64 = 5_000_000_000) {
             self.recordingsDirectory = recordingsDirectory
             self.ringCapacity = ringCapacity
             self.writerInterval = writerInterval
+            self.participantSyncWait = participantSyncWait
         }
     }
 
@@ -203,6 +209,7 @@ public final class EgressManager: AutoRecorderFactory, Sendable {
         do {
             recording = try Recording(record: record, absolutePath: absolutePath, source: source, codec: codec,
                                       ringCapacity: configuration.ringCapacity, writerInterval: configuration.writerInterval,
+                                      syncWait: configuration.participantSyncWait,
                                       store: store, logger: logger, manifest: manifest, sinkFactory: sinkFactory)
         } catch {
             let outcome = RecordingOutcome(status: .failed, error: "cannot open the file: \(error)")

@@ -44,7 +44,8 @@ public final class Recording: RoomRecorder, @unchecked Sendable {
     /// Opens the file (track recordings write their headers now) and starts the writer. The
     /// metadata row must exist already.
     init(record: RecordingRecord, absolutePath: String, source: RecordingSource, codec: RecorderCodec?,
-         ringCapacity: Int, writerInterval: DispatchTimeInterval, store: SwitchboardStore, logger: Logger,
+         ringCapacity: Int, writerInterval: DispatchTimeInterval, syncWait: Int64 = 2_000_000_000,
+         store: SwitchboardStore, logger: Logger,
          manifest: RoomManifestWriter? = nil,
          sinkFactory: (String) throws(RecorderError) -> any SeekableRecordingSink) throws(RecorderError) {
         egressID = record.id
@@ -65,7 +66,7 @@ public final class Recording: RoomRecorder, @unchecked Sendable {
             let lane = codec == .vp8 ? RecordingLane.video : RecordingLane.audio
             session = TrackSession(try TrackRecording(configuration: .init(codec: codec), sink: sink), sink: sink, lane: lane)
         } else {
-            session = ParticipantSession(try ParticipantRecording(configuration: .init(), sink: sink), sink: sink)
+            session = ParticipantSession(try ParticipantRecording(configuration: .init(syncWait: syncWait), sink: sink), sink: sink)
         }
         writer = RecordingWriter(
             ring: ring, session: session, label: "sb-rec-\(record.id)", interval: writerInterval,

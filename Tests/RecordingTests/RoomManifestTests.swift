@@ -126,7 +126,8 @@ final class RoomManifestTests: XCTestCase {
         defer { server.stop() }
         let store = try SwitchboardStore.inMemory()
         let egress = try EgressManager(configuration: .init(recordingsDirectory: directory.appendingPathComponent("recordings").path,
-                                                            writerInterval: .milliseconds(5)),
+                                                            writerInterval: .milliseconds(5),
+                                                            participantSyncWait: 2_000_000_000),
                                        store: store, logger: logger)
         let rooms = RoomManager(context: SFUContext(transports: server, store: store, logger: logger, serverVersion: "test"))
         let room = try await rooms.roomForJoin(named: "r1")

@@ -519,9 +519,9 @@ def test_room_recording_manifest(start_server, tmp_path):
         assert p["status"] == "complete", p
         assert p["egress_id"].startswith("EG_") and p["participant_sid"].startswith("PA_")
         assert sorted(t["kind"] for t in p["tracks"]) == ["audio", "video"], p["tracks"]
-        # libwebrtc's first audio sender report can come after the recording's 2 s sync wait:
-        # then audio is placed by arrival, shifted by the clock offset video's report measured.
-        assert p["sync"] in ("sender_report", "arrival") and p["sender_start_unix_ns"] > 0, p
+        # Both tracks placed by their sender reports (the 5 s sync wait covers libwebrtc's first
+        # audio report, which comes about 2.5 s into the stream), not by arrival time.
+        assert p["sync"] == "sender_report" and p["sender_start_unix_ns"] > 0, p
         assert p["start_offset_ms"] == (p["start_unix_ns"] - manifest["time_base"]["origin_unix_ns"]) // 1_000_000, p
         path = os.path.join(recordings, p["file"])
         assert os.path.getsize(path) == p["bytes"], p
