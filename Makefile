@@ -5,7 +5,7 @@ SWIFT_FLAGS ?=
 FUZZ_SECONDS ?= 60
 VENV := .venv-test
 
-.PHONY: run build release test unit interop fuzz fuzz-short bench clean deps test-deps
+.PHONY: run build release test unit interop fuzz fuzz-short bench bench-forwarding bench-recording bench-signalling clean deps test-deps
 
 deps:
 	@scripts/install-deps.sh
@@ -44,6 +44,20 @@ fuzz-short: deps
 
 bench: deps
 	cd Benchmarks && swift package --disable-sandbox benchmark
+
+## Full forwarding path over loopback (SRTP in, route, SRTP out to N); see docs/benchmarks.md.
+bench-forwarding: deps
+	swift build -c release --product ForwardingBenchmark $(SWIFT_FLAGS)
+	.build/release/ForwardingBenchmark --subscribers 1,10,100,500 --out-rate 50000 --seconds 5 --pin --max
+
+## 100 concurrent recordings, and forwarding latency with and without recording taps.
+bench-recording: deps
+	swift build -c release --product RecordingBenchmark $(SWIFT_FLAGS)
+	.build/release/RecordingBenchmark --repeat 5 --forward-seconds 8
+
+## Participant joined -> others notified over /rtc (release server, Python clients).
+bench-signalling: test-deps release
+	$(VENV)/bin/python Benchmarks/signalling/join_notify.py --binary .build/release/switchboard
 
 clean:
 	rm -rf .build .build-fuzz Benchmarks/.build $(VENV)
