@@ -5,8 +5,6 @@ a new SSRC announced in the server's answer. aiortc must decode at least 5 s of 
 Opus audio that went through ICE-lite, DTLS-SRTP and SRTP on the server, for both SRTP profiles.
 """
 import asyncio
-import fractions
-import math
 import urllib.request
 
 import numpy as np
@@ -14,72 +12,13 @@ import pytest
 
 import aioice.ice
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack, VideoStreamTrack
-from av import AudioFrame, VideoFrame
 
 # aioice leaves loopback out of its host candidates; this test must use 127.0.0.1 only.
 aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
 
-WIDTH, HEIGHT, FPS = 320, 240, 30
-BLOCK = 16  # the frame index is drawn as 16 black/white blocks along the top edge
-
-
-def frame_image(index):
-    img = np.zeros((HEIGHT, WIDTH, 3), dtype=np.uint8)
-    x = (index * 4) % WIDTH
-    img[BLOCK * 2:, :, 1] = 60
-    img[BLOCK * 2:, x:x + 40, :] = 200  # a moving bar gives the encoder real work
-    for bit in range(16):
-        value = 255 if (index >> bit) & 1 else 0
-        img[0:BLOCK, bit * BLOCK:(bit + 1) * BLOCK, :] = value
-    return img
-
-
-def read_index(img):
-    index = 0
-    for bit in range(16):
-        block = img[2:BLOCK - 2, bit * BLOCK + 2:(bit + 1) * BLOCK - 2, :]
-        if block.mean() > 128:
-            index |= 1 << bit
-    return index
-
-
-class PatternVideo(VideoStreamTrack):
-    def __init__(self):
-        super().__init__()
-        self.sent = 0
-
-    async def recv(self):
-        pts, time_base = await self.next_timestamp()
-        frame = VideoFrame.from_ndarray(frame_image(self.sent), format="rgb24")
-        frame.pts, frame.time_base = pts, time_base
-        self.sent += 1
-        return frame
-
-
-class ToneAudio(MediaStreamTrack):
-    """48 kHz mono 20 ms frames of a 440 Hz tone (aiortc's base track is 8 kHz)."""
-    kind = "audio"
-
-    def __init__(self):
-        super().__init__()
-        self.samples = 0
-        self.start = None
-
-    async def recv(self):
-        loop = asyncio.get_event_loop()
-        if self.start is None:
-            self.start = loop.time()
-        target = self.start + self.samples / 48000
-        await asyncio.sleep(max(0, target - loop.time()))
-        t = (np.arange(960) + self.samples) / 48000
-        pcm = (0.3 * 32767 * np.sin(2 * math.pi * 440 * t)).astype(np.int16)
-        frame = AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = 48000
-        frame.pts = self.samples
-        frame.time_base = fractions.Fraction(1, 48000)
-        self.samples += 960
-        return frame
+# The synthetic media (frame index drawn in the picture, 48 kHz tone) is shared with the
+# forwarding tests.
+from lk_raw import FPS, HEIGHT, WIDTH, PatternVideo, ToneAudio, read_index  # noqa: E402
 
 
 async def run_call(server_url, seconds_needed=5.0, timeout=40.0):
