@@ -27,7 +27,7 @@ private let srtpLibraryInitialised: Bool = srtp_init() == srtp_err_status_ok
 ///
 /// Ownership: a session belongs to one transport, which is driven by one thread (the media
 /// loop); it is `@unchecked Sendable` only so that it can be created elsewhere and handed over.
-public final class SRTPSession: @unchecked Sendable {
+public final class SRTPSession: SRTPTransforming, @unchecked Sendable {
     public enum Direction: Sendable { case inbound, outbound }
 
     public let profile: SRTPProfile
@@ -87,27 +87,5 @@ public final class SRTPSession: @unchecked Sendable {
         let status = operation(session, base, &len)
         guard status == srtp_err_status_ok else { throw SRTPError(status: status) }
         return Int(len)
-    }
-
-    // MARK: Convenience for arrays (tests, signalling-rate traffic)
-
-    public func protectRTP(_ packet: inout [UInt8]) throws(SRTPError) { try inPlace(&packet, protectRTP) }
-    public func unprotectRTP(_ packet: inout [UInt8]) throws(SRTPError) { try inPlace(&packet, unprotectRTP) }
-    public func protectRTCP(_ packet: inout [UInt8]) throws(SRTPError) { try inPlace(&packet, protectRTCP) }
-    public func unprotectRTCP(_ packet: inout [UInt8]) throws(SRTPError) { try inPlace(&packet, unprotectRTCP) }
-
-    private func inPlace(_ packet: inout [UInt8],
-                         _ body: (UnsafeMutableRawBufferPointer, Int) throws(SRTPError) -> Int) throws(SRTPError) {
-        let length = packet.count
-        packet.append(contentsOf: repeatElement(0, count: SRTPProfile.maxTrailerLength))
-        let result = packet.withUnsafeMutableBytes { buffer -> Result<Int, SRTPError> in
-            do throws(SRTPError) { return .success(try body(buffer, length)) } catch { return .failure(error) }
-        }
-        switch result {
-        case .success(let newLength): packet.removeLast(packet.count - newLength)
-        case .failure(let error):
-            packet.removeLast(SRTPProfile.maxTrailerLength)
-            throw error
-        }
     }
 }
