@@ -27,12 +27,13 @@ struct NackGenerator {
     init() { missing.reserveCapacity(Self.capacity) }
 
     /// Notes an arrival: a jump ahead records the skipped numbers as missing, a late arrival
-    /// clears its entry.
-    mutating func record(sequence: UInt16, arrival: Int64) {
+    /// clears its entry. Returns whether it was a missing packet arriving (recovered).
+    @discardableResult
+    mutating func record(sequence: UInt16, arrival: Int64) -> Bool {
         guard started else {
             started = true
             highest = sequence
-            return
+            return false
         }
         let delta = Int(Int16(bitPattern: sequence &- highest))
         if delta > 0 {
@@ -51,7 +52,9 @@ struct NackGenerator {
         } else if delta < 0, let i = missing.firstIndex(where: { $0.sequence == sequence }) {
             missing.remove(at: i)
             recovered += 1
+            return true
         }
+        return false
     }
 
     /// Appends the sequence numbers to request now to `out`, and forgets hopeless ones.

@@ -82,7 +82,7 @@ final class PublisherIngress: @unchecked Sendable {
                                arrival: arrival)
         }
         if let stream = bySSRC[header.ssrc] {
-            deliver(packet, header: header, to: stream, arrival: arrival, repaired: false)
+            deliver(packet, header: header, to: stream, arrival: arrival)
             return
         }
         if let media = rtxSSRCs[header.ssrc] {
@@ -93,18 +93,14 @@ final class PublisherIngress: @unchecked Sendable {
     }
 
     private func deliver(_ packet: UnsafeMutableRawBufferPointer, header: RTPHeaderView, to stream: IncomingStream,
-                         arrival: Int64, repaired: Bool) {
+                         arrival: Int64) {
         if let apt = stream.producer.rtxPayloadTypes[header.payloadType] {
             // RTX on the media SSRC (some senders do this without a separate RTX stream).
             deliverRTX(packet, header: header, to: stream, arrival: arrival, payloadType: apt)
             return
         }
         stream.statistics.record(sequence: header.sequenceNumber, timestamp: header.timestamp, arrival: arrival)
-        if stream.nack != nil {
-            let before = stream.nack!.recovered
-            stream.nack!.record(sequence: header.sequenceNumber, arrival: arrival)
-            if stream.nack!.recovered != before { stats.add(.recovered) }
-        }
+        if stream.nack?.record(sequence: header.sequenceNumber, arrival: arrival) == true { stats.add(.recovered) }
         stream.producer.receive(packet, header: header, rank: stream.rank)
     }
 
@@ -114,7 +110,7 @@ final class PublisherIngress: @unchecked Sendable {
               let length = unwrapRTX(packet, header: header, ssrc: stream.ssrc, payloadType: apt) else { return }
         let original = UnsafeMutableRawBufferPointer(rebasing: packet[0..<length])
         guard let originalHeader = try? RTPHeaderView(validating: UnsafeRawBufferPointer(original)) else { return }
-        deliver(original, header: originalHeader, to: stream, arrival: arrival, repaired: true)
+        deliver(original, header: originalHeader, to: stream, arrival: arrival)
     }
 
     /// First packet of an SSRC the SDP did not list (simulcast layers, RFC 8853): map it by MID,
@@ -146,7 +142,7 @@ final class PublisherIngress: @unchecked Sendable {
         }
         let stream = IncomingStream(ssrc: header.ssrc, producer: producer, rank: rank)
         bySSRC[header.ssrc] = stream
-        deliver(packet, header: header, to: stream, arrival: arrival, repaired: false)
+        deliver(packet, header: header, to: stream, arrival: arrival)
     }
 
     /// LiveKit SDKs name layers q/h/f (quarter, half, full); others use numbers or names.
