@@ -55,6 +55,14 @@ public enum ConfigurationFile {
                     default: throw .unknownKey(name)
                     }
                 }
+            case "web":
+                try section(value, key) { sub, v throws(ConfigurationError) in
+                    let name = "web.\(sub)"
+                    switch sub {
+                    case "directory": config.webDirectory = try string(v, name)
+                    default: throw .unknownKey(name)
+                    }
+                }
             case "audio":
                 try section(value, key) { sub, v throws(ConfigurationError) in
                     let name = "audio.\(sub)"

@@ -3,7 +3,7 @@ import Foundation
 import Hummingbird
 import Signalling
 
-/// `GET /dev/token?room=R&identity=I[&name=N]`: a join token signed with the development key,
+/// `GET /dev/token?room=R&identity=I[&name=N][&record=1]`: a join token signed with the development key,
 /// so the demo page works without an app backend. Registered only with `--dev`; a production
 /// server has no way to mint tokens for strangers.
 struct DevelopmentTokens: Sendable {
@@ -22,6 +22,8 @@ struct DevelopmentTokens: Sendable {
             grant.roomJoin = true
             grant.room = room
             grant.canUpdateOwnMetadata = true
+            // The demo page's recording button: `record=1` adds the recording grant.
+            if query["record"] == "1" { grant.roomRecord = true }
             let token = try await TokenIssuer().token(identity: identity, name: query["name"] ?? identity, room: room,
                                                       grant: grant, validFor: 6 * 3600, apiKey: apiKey, secret: secret)
             return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],

@@ -38,6 +38,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Per client address: joins allowed at once, and refill rate (429 beyond).
     public var joinBurst: Int = 20
     public var joinsPerSecond: Double = 2
+    /// `web.directory`: the demo page's files; nil finds `web/` (working directory, then beside
+    /// the executable's checkout); "" serves no page.
+    public var webDirectory: String?
     /// Test-only: echo every received RTP packet back to its sender (`POST /debug/loopback`).
     public var loopback = false
 

@@ -21,6 +21,8 @@ public final class SwitchboardServer: Sendable {
     let roomService: RoomServiceAPI
     public let egress: EgressManager
     let egressService: EgressServiceAPI
+    /// The demo page, when its directory was found.
+    let webAssets: WebAssets?
     private let logger: Logger
 
     /// Prepares everything that can fail before any port is announced: config, data directory,
@@ -58,6 +60,13 @@ public final class SwitchboardServer: Sendable {
                          limiter: JoinRateLimiter(burst: configuration.joinBurst, perSecond: configuration.joinsPerSecond),
                          refresher: TokenRefresher(keys: configuration.keys), logger: logger)
         roomService = RoomServiceAPI(rooms: rooms, verifier: verifier, logger: logger)
+        if configuration.webDirectory != "", let directory = WebAssets.locate(explicit: configuration.webDirectory) {
+            webAssets = try WebAssets(directory: directory, rereadOnRequest: configuration.development)
+            logger.info("demo page from \(directory)")
+        } else {
+            webAssets = nil
+            logger.notice("demo page not found (no web/index.html); set --web-dir")
+        }
         egressService = EgressServiceAPI(rooms: rooms, egress: egress, verifier: verifier, logger: logger)
     }
 
@@ -113,9 +122,13 @@ public final class SwitchboardServer: Sendable {
         }
         let transports = self.transports
         let logger = self.logger
-        router.get("/") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: "Switchboard media server \(switchboardVersion)\n")))
+        if let webAssets {
+            webAssets.register(on: router)
+        } else {
+            router.get("/") { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                         body: .init(byteBuffer: ByteBuffer(string: "Switchboard media server \(switchboardVersion) (demo page not installed)\n")))
+            }
         }
         router.get("/healthz") { _, _ in "ok\n" }
         MetricsEndpoint(transports: transports, stats: rooms.context.stats).register(on: router)

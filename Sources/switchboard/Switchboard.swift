@@ -40,6 +40,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("recordings-dir"), help: "Where recordings are written (default <data-dir>/recordings).")
     var recordingsDir: String?
 
+    @Option(name: .customLong("web-dir"), help: "Directory of the demo page (default: web/ of the checkout; \"\" for none).")
+    var webDir: String?
+
     @Option(help: "YAML config file (livekit-server key names where they mean the same).")
     var config: String?
 
@@ -67,6 +70,7 @@ struct Serve: AsyncParsableCommand {
         if !nodeIP.isEmpty { settings.nodeIPs = nodeIP }
         if let dataDir { settings.dataDirectory = dataDir }
         if let recordingsDir { settings.recordingsDirectory = recordingsDir }
+        if let webDir { settings.webDirectory = webDir }
         if let logLevel { settings.logLevel = logLevel }
         if let srtpProfiles { try settings.setSRTPProfiles(commaSeparated: srtpProfiles) }
         if dev || settings.development { settings.applyDevelopmentDefaults(bindExplicit: !bind.isEmpty || config != nil) }
