@@ -137,6 +137,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
+        if getattr(self, "keep_log", None) and os.path.exists(self.log_path):
+            shutil.copyfile(self.log_path, self.keep_log)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def warnings_in_log(self) -> list[str]:
@@ -540,6 +542,7 @@ def main():
     p.add_argument("--warmup", type=int, default=10, help="unmeasured joins per N first")
     p.add_argument("--clients", default="aiohttp,raw", help="client implementations: aiohttp, raw")
     p.add_argument("--binary", help="switchboard binary (default: .build/release if newer, else .build/debug)")
+    p.add_argument("--keep-log", help="copy the server's log to this path when it stops")
     p.add_argument("--log-level", default="info", help="server --log-level (default info, the server default)")
     p.add_argument("--timeout", type=float, default=170, help="hard limit for the whole run, seconds")
     p.add_argument("--tmp-base", help="where the server's temporary --data-dir goes (default: $TMPDIR or /tmp)")
@@ -555,6 +558,7 @@ def main():
     binary = pick_binary(args.binary)
     kind = "release" if "/release/" in binary else ("debug" if "/debug/" in binary else "?")
     server = Server(binary, args.log_level, args.tmp_base)
+    server.keep_log = args.keep_log
 
     def hard_timeout(*_):
         server.stop()

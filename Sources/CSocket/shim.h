@@ -20,4 +20,7 @@ int sb_sendmmsg(int fd, struct sb_mmsghdr *vec, unsigned int vlen, int flags) __
 int sb_pthread_setname_np(pthread_t thread, const char *name) __asm__("pthread_setname_np");
 // CPU affinity by thread id (benchmarks pin the media thread away from load generators).
 int sb_sched_setaffinity(int tid, unsigned long size, const unsigned long *mask) __asm__("sched_setaffinity");
+// Nice value of the calling thread (Linux: PRIO_PROCESS with who 0 is per thread). Background
+// writers run below the signalling and media threads on small machines.
+int sb_setpriority(int which, unsigned int who, int prio) __asm__("setpriority");
 #endif

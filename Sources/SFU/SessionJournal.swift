@@ -1,15 +1,15 @@
-import Dispatch
 import Logging
 import Store
 
 /// Writes participant sessions and room metadata to the store in order, off the room actors.
 /// A join must not wait for SQLite: a commit costs about a millisecond, and now and then a WAL
 /// checkpoint fsyncs for tens of milliseconds, which would stall everyone in the room.
-/// Failures are logged (the live room state is authoritative; the store is history).
+/// Failures are logged (the live room state is authoritative; the store is history). The
+/// writes run on a low-priority thread of their own (BackgroundWorker).
 public final class SessionJournal: Sendable {
     private let store: SwitchboardStore
     private let logger: Logger
-    private let queue = DispatchQueue(label: "switchboard.session-journal")
+    private let queue = BackgroundWorker(name: "sb-journal")
 
     init(store: SwitchboardStore, logger: Logger) {
         self.store = store
@@ -19,7 +19,7 @@ public final class SessionJournal: Sendable {
     func recordJoin(roomSid: String, sid: String, identity: String, name: String, metadata: String,
                     clientInfo: ClientInfo?) {
         let store = self.store, logger = self.logger
-        queue.async {
+        queue.submit {
             do {
                 _ = try store.recordJoin(roomSid: roomSid, identity: identity, name: name, metadata: metadata,
                                          clientInfo: clientInfo, sid: sid)
@@ -31,7 +31,7 @@ public final class SessionJournal: Sendable {
 
     func recordLeave(sid: String, reason: String) {
         let store = self.store, logger = self.logger
-        queue.async {
+        queue.submit {
             do { _ = try store.recordLeave(sid: sid, reason: reason) } catch {
                 logger.debug("store: leave of \(sid) not recorded: \(error)")
             }
@@ -40,15 +40,15 @@ public final class SessionJournal: Sendable {
 
     func updateRoomMetadata(sid: String, metadata: String) {
         let store = self.store
-        queue.async { _ = try? store.updateRoomMetadata(sid: sid, metadata: metadata) }
+        queue.submit { _ = try? store.updateRoomMetadata(sid: sid, metadata: metadata) }
     }
 
     /// Closes the room's record after the leaves queued before it.
     func closeRoom(sid: String, reason: String) {
         let store = self.store
-        queue.async { _ = try? store.closeRoom(sid: sid, reason: reason) }
+        queue.submit { _ = try? store.closeRoom(sid: sid, reason: reason) }
     }
 
     /// Returns once every write queued before the call has run (tests, shutdown).
-    public func drain() { queue.sync {} }
+    public func drain() { queue.drain() }
 }
