@@ -47,6 +47,8 @@ let package = Package(
         // Wire formats: pure values, no I/O.
         .target(name: "STUN", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(name: "RTP", swiftSettings: strict),
+        // Send-side bandwidth estimation (GCC): pure computation over sends and feedback.
+        .target(name: "BandwidthEstimation", swiftSettings: strict),
         .target(name: "RTCP", swiftSettings: strict),
         .target(name: "SDP", swiftSettings: strict),
         .target(name: "PayloadFormats", swiftSettings: strict),
@@ -137,6 +139,7 @@ let package = Package(
 
         .testTarget(name: "STUNTests", dependencies: ["STUN"], swiftSettings: strict),
         .testTarget(name: "RTPTests", dependencies: ["RTP"], swiftSettings: strict),
+        .testTarget(name: "BandwidthEstimationTests", dependencies: ["BandwidthEstimation"], swiftSettings: strict),
         .testTarget(name: "RTCPTests", dependencies: ["RTCP"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PayloadFormatsTests", dependencies: ["PayloadFormats"], swiftSettings: strict),

@@ -1,0 +1,89 @@
+/// Measures what a probe cluster got through: the rate its packets were sent at and the rate
+/// they arrived at. The path carries at least the lower of the two (the arrival rate when
+/// the probe overran the bottleneck, which then spreads the packets out).
+public struct ProbeBitrateEstimator: Sendable {
+    struct Cluster {
+        var id: Int
+        var firstSendUs = Int64.max, lastSendUs = Int64.min
+        var firstArrivalUs = Int64.max, lastArrivalUs = Int64.min
+        var sizeFirstSend = 0, sizeLastArrival = 0
+        var bytes = 0
+        var packets = 0
+    }
+
+    /// A cluster counts once this many of its packets have arrived.
+    public var minimumPackets = 5
+    private var clusters: [Cluster] = []
+
+    public init() {}
+
+    /// Adds an arrived probe packet; returns the cluster's bitrate once it is measurable.
+    public mutating func add(cluster id: Int, sendUs: Int64, arrivalUs: Int64, size: Int) -> Int64? {
+        var index = clusters.firstIndex { $0.id == id }
+        if index == nil {
+            if clusters.count >= 8 { clusters.removeFirst() }
+            clusters.append(Cluster(id: id))
+            index = clusters.count - 1
+        }
+        var cluster = clusters[index!]
+        if sendUs < cluster.firstSendUs { cluster.firstSendUs = sendUs; cluster.sizeFirstSend = size }
+        cluster.lastSendUs = max(cluster.lastSendUs, sendUs)
+        cluster.firstArrivalUs = min(cluster.firstArrivalUs, arrivalUs)
+        if arrivalUs > cluster.lastArrivalUs { cluster.lastArrivalUs = arrivalUs; cluster.sizeLastArrival = size }
+        cluster.bytes += size
+        cluster.packets += 1
+        clusters[index!] = cluster
+        guard cluster.packets >= minimumPackets else { return nil }
+        let sendInterval = cluster.lastSendUs - cluster.firstSendUs
+        let receiveInterval = cluster.lastArrivalUs - cluster.firstArrivalUs
+        guard sendInterval > 0, receiveInterval > 0 else { return nil }
+        // The last packet sent and the first received bound the intervals: leave them out.
+        let sendRate = Int64(cluster.bytes - cluster.sizeLastArrival) * 8 * 1_000_000 / sendInterval
+        let receiveRate = Int64(cluster.bytes - cluster.sizeFirstSend) * 8 * 1_000_000 / receiveInterval
+        return min(sendRate, receiveRate)
+    }
+}
+
+/// When to probe for more bandwidth: once at the start (at 3x the initial estimate), and
+/// again whenever what the subscription wants is above the estimate and the path looks calm
+/// (no over-use, low loss), at most every `intervalUs`. Probes go up in steps of 2x the
+/// estimate and never above the configured maximum.
+public struct ProbeController: Sendable {
+    public struct Probe: Sendable, Equatable {
+        public var cluster: Int
+        public var bitrate: Int64
+        /// Packets to send at `bitrate`, back to back at that pacing (about 15-40 ms of data).
+        public var packets: Int
+    }
+
+    public var intervalUs: Int64 = 3_000_000
+    public var maxBitrate: Int64
+    private var nextCluster = 1
+    private var lastProbeUs: Int64?
+    private var startedProbing = false
+
+    public init(maxBitrate: Int64) {
+        self.maxBitrate = maxBitrate
+    }
+
+    /// A probe to send now, if one is due.
+    public mutating func probe(estimate: Int64, desired: Int64, calm: Bool, nowUs: Int64) -> Probe? {
+        if !startedProbing {
+            startedProbing = true
+            return make(bitrate: estimate * 3, nowUs: nowUs)
+        }
+        guard calm, desired > estimate, estimate < maxBitrate else { return nil }
+        if let last = lastProbeUs, nowUs - last < intervalUs { return nil }
+        return make(bitrate: min(max(estimate * 2, estimate + 100_000), desired * 2), nowUs: nowUs)
+    }
+
+    private mutating func make(bitrate: Int64, nowUs: Int64) -> Probe? {
+        let capped = min(bitrate, maxBitrate)
+        guard capped > 0 else { return nil }
+        lastProbeUs = nowUs
+        defer { nextCluster += 1 }
+        // 30 ms worth at the probe rate, at least 5 and at most 40 1200-byte packets.
+        let packets = min(max(Int(capped * 30 / 1000 / (1200 * 8)), 5), 40)
+        return Probe(cluster: nextCluster, bitrate: capped, packets: packets)
+    }
+}

@@ -1,0 +1,74 @@
+import XCTest
+@testable import BandwidthEstimation
+
+final class PartsTests: XCTestCase {
+    func testUnwrapperCrossesTheWrap() {
+        var unwrapper = SequenceUnwrapper()
+        XCTAssertEqual(unwrapper.unwrap(65534), 65534)
+        XCTAssertEqual(unwrapper.unwrap(65535), 65535)
+        XCTAssertEqual(unwrapper.unwrap(0), 65536)
+        XCTAssertEqual(unwrapper.unwrap(65533), 65533, "a late packet from before the wrap")
+        XCTAssertEqual(unwrapper.unwrap(2), 65538)
+    }
+
+    func testHistoryReportsEachSendOnce() {
+        var history = SentPacketHistory(capacity: 8)
+        history.recordSend(sequence: 10, size: 100, at: 5)
+        XCTAssertEqual(history.takeUnreported(10)?.sendTimeUs, 5)
+        XCTAssertNil(history.takeUnreported(10), "a duplicate feedback entry is ignored")
+        XCTAssertNil(history.takeUnreported(11), "never sent")
+        for s in UInt16(11)...30 { history.recordSend(sequence: s, size: 1, at: Int64(s)) }
+        XCTAssertNil(history.takeUnreported(12), "overwritten by newer sends")
+        XCTAssertEqual(history.takeUnreported(30)?.size, 1)
+    }
+
+    func testInterArrivalGroupsBurstsAndMeasuresDeltas() {
+        var groups = InterArrival()
+        // Group 1: sent 0..4 ms; group 2: sent 20..24 ms, arriving 3 ms later relative.
+        XCTAssertNil(groups.add(sendTimeUs: 0, arrivalTimeUs: 10_000, size: 100))
+        XCTAssertNil(groups.add(sendTimeUs: 4_000, arrivalTimeUs: 14_000, size: 100))
+        XCTAssertNil(groups.add(sendTimeUs: 20_000, arrivalTimeUs: 33_000, size: 100))
+        XCTAssertNil(groups.add(sendTimeUs: 24_000, arrivalTimeUs: 37_000, size: 100))
+        let delta = groups.add(sendTimeUs: 40_000, arrivalTimeUs: 50_000, size: 100)
+        XCTAssertEqual(delta?.sendDeltaUs, 20_000)
+        XCTAssertEqual(delta?.arrivalDeltaUs, 23_000)
+    }
+
+    func testTrendlineSignalsGrowingQueueAndDrainingQueue() {
+        var trendline = TrendlineEstimator()
+        var usage = TrendlineEstimator.Usage.normal
+        // Each 20 ms group arrives 2 ms later than the last relative to its send: a queue builds.
+        for i in 1...40 {
+            usage = trendline.update(.init(sendDeltaUs: 20_000, arrivalDeltaUs: 22_000, arrivalTimeUs: Int64(i) * 22_000, sizeDelta: 0))
+            if usage == .overusing { break }
+        }
+        XCTAssertEqual(usage, .overusing)
+        var drain = TrendlineEstimator()
+        for i in 1...40 {
+            usage = drain.update(.init(sendDeltaUs: 20_000, arrivalDeltaUs: 18_000, arrivalTimeUs: Int64(i) * 18_000, sizeDelta: 0))
+        }
+        XCTAssertEqual(usage, .underusing)
+        var steady = TrendlineEstimator()
+        for i in 1...40 {
+            usage = steady.update(.init(sendDeltaUs: 20_000, arrivalDeltaUs: 20_000 + (i % 2 == 0 ? 300 : -300),
+                                        arrivalTimeUs: Int64(i) * 20_000, sizeDelta: 0))
+        }
+        XCTAssertEqual(usage, .normal, "jitter without a trend is not over-use")
+    }
+
+    func testAckedBitrateOverItsWindow() {
+        var acked = AckedBitrate(windowUs: 500_000)
+        XCTAssertNil(acked.bitsPerSecond)
+        // 1250 bytes every 10 ms = 1 Mbit/s.
+        for i in 0..<100 { acked.add(arrivalUs: Int64(i) * 10_000, size: 1250) }
+        XCTAssertEqual(Double(acked.bitsPerSecond ?? 0), 1_000_000, accuracy: 30_000)
+    }
+
+    func testAIMDDecreasesToBetaTimesAckedOnOveruse() {
+        var aimd = AIMDRateControl(initialBitrate: 1_000_000, minBitrate: 10_000, maxBitrate: 5_000_000)
+        aimd.update(usage: .normal, ackedBitrate: 900_000, nowUs: 0)
+        let rate = aimd.update(usage: .overusing, ackedBitrate: 600_000, nowUs: 100_000)
+        XCTAssertEqual(rate, 510_000)
+        XCTAssertEqual(aimd.state, .hold)
+    }
+}
