@@ -6,10 +6,13 @@ by the `start_server` fixture with `--web-dir <repo>/web`.
   shows two remote tiles whose video plays, its subscriber connection decodes two video tracks
   and receives audio of two; muting a camera (its button) shows as muted in the other two; leaving
   (its button) removes the tile in the other two. A screenshot is kept as a test artifact.
+- Recording: the Record button (token with roomRecord, `record=1`) starts a participant egress
+  and both pages show the REC indicator (the room's activeRecording); Stop clears it. Then one
+  page's WebSocket is dropped: the page rejoins by itself and media flows again both ways.
 - A browser and a livekit Python SDK participant see each other's media.
 - No page JavaScript error reaches the console (SEVERE entries) in either test.
 - The page and /dev/token are served in --dev mode; a server without --dev answers 404 on
-  /dev/token (the page then asks for a `token` URL parameter).
+  /dev/token, and the page joins with a `token` URL parameter instead.
 
 Every test runs under a deadline (SIGALRM) and quits every browser it started.
 """
