@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 
 build_packages=(pkg-config libssl-dev libsrtp2-dev libopus-dev libvpx-dev libsqlite3-dev)
 # ffmpeg: ffprobe and FFmpeg's decoders check recordings independently of the server.
-test_packages=(python3 python3-venv python3-pip ffmpeg)
+# chromium, chromium-driver, fonts-liberation: the demo page's tests (test_browser.py) run a
+# real headless browser through selenium.
+test_packages=(python3 python3-venv python3-pip ffmpeg chromium chromium-driver fonts-liberation)
 
 want=("${build_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then want+=("${test_packages[@]}"); fi
@@ -38,9 +40,9 @@ if [[ "${1:-}" == "--test" ]]; then
     python3 -m venv "$venv"
   fi
   # Pinned: the interop tests were written against these versions.
-  if ! $venv/bin/python -c "import aiortc, numpy, pytest, livekit.rtc, livekit.api" >/dev/null 2>&1; then
-    echo "installing test peers into $venv (aiortc, livekit, livekit-api, numpy, pytest)"
+  if ! $venv/bin/python -c "import aiortc, numpy, pytest, livekit.rtc, livekit.api, selenium" >/dev/null 2>&1; then
+    echo "installing test peers into $venv (aiortc, livekit, livekit-api, numpy, pytest, selenium)"
     $venv/bin/pip install -q --disable-pip-version-check "aiortc==1.16.0" "numpy>=1.26" "pytest>=8" \
-      "livekit==1.2.1" "livekit-api==1.2.2"
+      "livekit==1.2.1" "livekit-api==1.2.2" "selenium==4.51.0"
   fi
 fi

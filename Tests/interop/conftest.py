@@ -15,13 +15,14 @@ BINARY = os.environ.get("SWITCHBOARD_BIN", os.path.join(ROOT, ".build", "debug",
 class ServerProcess:
     """A switchboard server started for one test; its log is kept for assertions."""
 
-    def __init__(self, args, tmp_path):
+    def __init__(self, args, tmp_path, dev=True):
         self.log_lines = []
         self._ready = threading.Event()
         self.http_port = None
         self.udp_port = None
         self.data_dir = tmp_path / "data"
-        cmd = [BINARY, "serve", "--dev", "--port", "0", "--udp-port", "0",
+        # Without --dev the caller passes --keys (and --bind 127.0.0.1 to stay on loopback).
+        cmd = [BINARY, "serve"] + (["--dev"] if dev else []) + ["--port", "0", "--udp-port", "0",
                "--data-dir", str(self.data_dir)] + list(args)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, cwd=str(tmp_path))
@@ -65,8 +66,8 @@ class ServerProcess:
 def start_server(tmp_path):
     started = []
 
-    def start(*args):
-        server = ServerProcess(args, tmp_path)
+    def start(*args, dev=True):
+        server = ServerProcess(args, tmp_path, dev=dev)
         started.append(server)
         return server
 
