@@ -85,11 +85,12 @@ struct Serve: AsyncParsableCommand {
 
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardOutput(label: label)
+            var handler = AsyncLogHandler(label: label)
             handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "switchboard")
+        defer { LogWriter.standardOutput.flush() }
         let server = try SwitchboardServer(configuration: settings, logger: logger)
         try await server.run()
     }
