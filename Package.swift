@@ -69,7 +69,7 @@ let package = Package(
         // SFU core: rooms, participants, peer connections (negotiation), later forwarding.
         .target(name: "SFU", dependencies: [
             "MediaTransport", "SDP", "RTP", "RTCP", "ICE", "DTLS", "PayloadFormats", "LiveKitProtocol", "Store",
-            "AccessTokens", "CSocket", .product(name: "Logging", package: "swift-log"),
+            "AccessTokens", "CSocket", "BandwidthEstimation", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         // LiveKit signalling over WebSocket (/rtc) and the Twirp server API.
         .target(name: "Signalling", dependencies: [

@@ -79,8 +79,10 @@ public struct SendSideBandwidthEstimator: Sendable {
         return probes.probe(estimate: targetBitrate, desired: desiredBitrate, calm: calm, nowUs: nowUs)
     }
 
-    /// Applies one feedback message (its packets in any order) received at `nowUs`.
-    public mutating func onTransportFeedback(_ packets: [PacketFeedback], atUs nowUs: Int64) {
+    /// Applies one feedback message (its packets in any order) received at `nowUs`; returns
+    /// how many of its packets matched a recorded send.
+    @discardableResult
+    public mutating func onTransportFeedback(_ packets: [PacketFeedback], atUs nowUs: Int64) -> Int {
         received.removeAll(keepingCapacity: true)
         var reported = 0, lost = 0
         for packet in packets {
@@ -92,7 +94,7 @@ public struct SendSideBandwidthEstimator: Sendable {
                 lost += 1
             }
         }
-        guard reported > 0 else { return }
+        guard reported > 0 else { return 0 }
         hasTransportFeedback = true
         received.sort { $0.arrivalUs < $1.arrivalUs }
         var probed: Int64?
@@ -118,6 +120,7 @@ public struct SendSideBandwidthEstimator: Sendable {
         lossBased.add(reported: reported, lost: lost)
         lossBased.evaluate(nowUs: nowUs, ceiling: delayBased.bitrate, rttUs: rttUs)
         lossBased.clamp(min: configuration.minBitrate, max: configuration.maxBitrate)
+        return reported
     }
 
     /// Receiver report fallback (no transport-wide feedback): loss fraction and RTT.

@@ -98,7 +98,8 @@ final class SubscriberConnection {
                                 rtxSSRC: section.rtxSSRC,
                                 rtxPayloadTypes: Dictionary(section.codecs.compactMap { codec in
                                     codec.isRTX ? codec.associatedPayloadType.map { ($0, codec.payloadType) } : nil
-                                }, uniquingKeysWith: { a, _ in a }))
+                                }, uniquingKeysWith: { a, _ in a }),
+                                bandwidth: egress.bandwidth)
         consumer.negotiated = answeredTrackSids.contains(track.sid)
         let egress = self.egress
         transports.execute {

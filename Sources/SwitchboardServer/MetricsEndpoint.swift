@@ -52,6 +52,10 @@ struct MetricsEndpoint: Sendable {
              stats[.receiverReportsSent]),
             ("switchboard_sender_reports_sent_total", "RTCP sender reports sent to subscribers.",
              stats[.senderReportsSent]),
+            ("switchboard_transport_feedback_received_total", "Transport-wide congestion control feedback packets from subscribers.",
+             stats[.transportFeedbackReceived]),
+            ("switchboard_transport_feedback_matched_packets_total", "Packets in subscribers' transport-wide feedback that matched packets sent to them.",
+             stats[.transportFeedbackPacketsMatched]),
         ]
         for (name, help, value) in counters { metric(name, "counter", help, [("", "\(value)")]) }
 

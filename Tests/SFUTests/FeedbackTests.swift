@@ -199,3 +199,64 @@ final class FeedbackTests: XCTestCase {
         }
     }
 }
+
+// MARK: Transport-wide sequence numbers toward subscribers
+
+final class TransportSequenceStampTests: XCTestCase {
+    private let twcc = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+    private let level = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+
+    private func stamp(_ packet: RTPPacket, map: HeaderExtensionMap, sequence: UInt16?) throws -> (Bool, RTPPacket) {
+        var bytes = packet.serialized()
+        let stamped = try bytes.withUnsafeMutableBytes { buffer -> Bool in
+            let header = try RTPHeaderView(validating: UnsafeRawBufferPointer(buffer))
+            return map.apply(to: buffer, header: header, transportSequence: sequence)
+        }
+        return (stamped, try RTPPacket(parsing: bytes))
+    }
+
+    func testPublisherSequenceIsReplacedByTheSubscribers() throws {
+        let map = HeaderExtensionMap(publisher: [level: 1, twcc: 5], subscriber: [level: 1, twcc: 3])
+        for form in [RTPHeaderExtension.oneByte, { .twoByte(appBits: 0, $0) }] {
+            let packet = RTPPacket(payloadType: 111, sequenceNumber: 1, timestamp: 1, ssrc: 1,
+                                   headerExtension: form([RTPExtensionElement(id: 1, value: [0x85])!,
+                                                          RTPExtensionElement(id: 5, value: [0x12, 0x34])!]),
+                                   payload: [1, 2, 3])
+            let (stamped, out) = try stamp(packet, map: map, sequence: 0xBEEF)
+            XCTAssertTrue(stamped)
+            XCTAssertEqual(out.headerExtension?.elements, [RTPExtensionElement(id: 1, value: [0x85])!,
+                                                          RTPExtensionElement(id: 3, value: [0xBE, 0xEF])!])
+            XCTAssertEqual(out.payload, [1, 2, 3])
+        }
+    }
+
+    func testNothingIsStampedWithoutTheExtensionOnBothSides() throws {
+        let packet = RTPPacket(payloadType: 111, sequenceNumber: 1, timestamp: 1, ssrc: 1,
+                               headerExtension: .oneByte([RTPExtensionElement(id: 5, value: [0x12, 0x34])!]), payload: [9])
+        // The subscriber did not negotiate transport-cc: the element is hidden, not stamped.
+        let (stamped, out) = try stamp(packet, map: HeaderExtensionMap(publisher: [twcc: 5], subscriber: [:]), sequence: 7)
+        XCTAssertFalse(stamped)
+        XCTAssertEqual(out.headerExtension?.elements.first?.id, HeaderExtensionMap.unnegotiated)
+        // The publisher sent none: nothing to stamp into (the sequence number is not used up).
+        let bare = RTPPacket(payloadType: 111, sequenceNumber: 1, timestamp: 1, ssrc: 1, payload: [9])
+        XCTAssertFalse(try stamp(bare, map: HeaderExtensionMap(publisher: [:], subscriber: [twcc: 3]), sequence: 7).0)
+    }
+
+    func testFeedbackForStampedPacketsMovesTheEstimate() throws {
+        let bandwidth = SubscriberBandwidth()
+        let start = bandwidth.estimate
+        var arrivals: [TransportWideFeedback.Arrival] = []
+        var now: Int64 = 1_000_000_000
+        // 300 packets of 1200 bytes over 1 s, all received promptly: the estimate may grow,
+        // and every reported packet matches a send.
+        for i in 0..<300 {
+            let sequence = bandwidth.nextSequence
+            bandwidth.commitStamp(size: 1200, nowNanoseconds: now)
+            arrivals.append(.init(sequenceNumber: sequence, time: 5_000_000 + Int64(i) * 3_333))
+            now += 3_333_000
+        }
+        let feedback = try TransportWideFeedback(senderSSRC: 1, mediaSSRC: 2, feedbackPacketCount: 0, arrivals: arrivals)
+        XCTAssertEqual(bandwidth.receive(feedback, nowNanoseconds: now), 300)
+        XCTAssertGreaterThanOrEqual(bandwidth.estimate, start)
+    }
+}

@@ -8,6 +8,7 @@ connection; they are auto-subscribed and read both through rtc.VideoStream / rtc
 - Over a 10 s window after warm-up, B and C each receive >= 90% as many 640x480 video frames as A
   captured in that window, and >= 90% of the tone audio (decoded 10 ms frames that carry the tone,
   against 10 ms frames captured). Frames are counted by the time they arrive or are captured.
+- The subscribers' transport-wide feedback matches the server's per-subscriber sequence numbers.
 - A mutes its camera publication: video frames stop at B and C (after 1 s to settle) and B sees
   the publication muted; A unmutes: frames come back at both.
 """
@@ -18,6 +19,7 @@ import time
 import pytest
 from livekit import rtc
 
+from lk_raw import scrape_metric
 from lk_sdk import PatternSource, Receiver, ToneSource, rtp_summary, run, wait_until
 
 pytestmark = pytest.mark.filterwarnings("ignore:The HMAC key is")
@@ -94,6 +96,15 @@ def test_two_subscribers_receive_video_and_audio_and_mute_stops_video(start_serv
         for name, g in got.items():
             assert g["full_size"] >= 0.9 * sent_video, f"{name}: too few {WIDTH}x{HEIGHT} frames; " + report
             assert g["tone_10ms"] >= 0.9 * sent_audio, f"{name}: too little tone audio; " + report
+
+        # Transport-wide feedback from libwebrtc's subscribers reports the server's own per-
+        # subscriber sequence numbers (restamped on every forwarded packet), which is what the
+        # send-side bandwidth estimate runs on: thousands of reported packets must match sends.
+        matched = scrape_metric(server.url, "switchboard_transport_feedback_matched_packets_total")
+        feedback = scrape_metric(server.url, "switchboard_transport_feedback_received_total")
+        print(f"transport-wide feedback: {feedback} messages, {matched} packets matched")
+        assert feedback and feedback > 100, f"too little transport-wide feedback from subscribers: {feedback}"
+        assert matched and matched > 1000, f"subscriber feedback matched only {matched} sent packets"
 
         # Mute: frames stop at both subscribers.
         cam.mute()

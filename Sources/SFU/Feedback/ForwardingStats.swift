@@ -16,6 +16,10 @@ public final class ForwardingStats: Sendable {
         case transportFeedbackSent
         case receiverReportsSent
         case senderReportsSent
+        /// Transport-wide feedback messages from subscribers (they drive the estimate).
+        case transportFeedbackReceived
+        /// Packets those messages reported that matched our sends (proof the numbering holds).
+        case transportFeedbackPacketsMatched
     }
 
     private let retransmissions = Atomic<Int>(0)
@@ -26,6 +30,8 @@ public final class ForwardingStats: Sendable {
     private let transportFeedbackSent = Atomic<Int>(0)
     private let receiverReportsSent = Atomic<Int>(0)
     private let senderReportsSent = Atomic<Int>(0)
+    private let transportFeedbackReceived = Atomic<Int>(0)
+    private let transportFeedbackPacketsMatched = Atomic<Int>(0)
 
     public init() {}
 
@@ -39,6 +45,8 @@ public final class ForwardingStats: Sendable {
         case .transportFeedbackSent: transportFeedbackSent.add(n, ordering: .relaxed)
         case .receiverReportsSent: receiverReportsSent.add(n, ordering: .relaxed)
         case .senderReportsSent: senderReportsSent.add(n, ordering: .relaxed)
+        case .transportFeedbackReceived: transportFeedbackReceived.add(n, ordering: .relaxed)
+        case .transportFeedbackPacketsMatched: transportFeedbackPacketsMatched.add(n, ordering: .relaxed)
         }
     }
 
@@ -52,6 +60,8 @@ public final class ForwardingStats: Sendable {
         case .transportFeedbackSent: transportFeedbackSent.load(ordering: .relaxed)
         case .receiverReportsSent: receiverReportsSent.load(ordering: .relaxed)
         case .senderReportsSent: senderReportsSent.load(ordering: .relaxed)
+        case .transportFeedbackReceived: transportFeedbackReceived.load(ordering: .relaxed)
+        case .transportFeedbackPacketsMatched: transportFeedbackPacketsMatched.load(ordering: .relaxed)
         }
     }
 }

@@ -34,16 +34,22 @@ final class Consumer: @unchecked Sendable {
     private var resync = true
     private(set) var packetsSent = 0
     private(set) var octetsSent = 0
+    /// `packetsSent` at the subscriber's last receiver report (for its loss fraction).
+    var packetsAtLastReport = 0
     /// RTX (RFC 4588) towards this subscriber, when its SDP negotiated it: our RTX SSRC, its
     /// own sequence numbers, and subscriber payload type -> RTX payload type.
     let rtxSSRC: UInt32?
     private let rtxPayloadTypes: [UInt8: UInt8]
     private var rtxSequence = UInt16.random(in: 0...UInt16.max)
+    /// The subscriber transport's transport-wide sequence numbers and bandwidth estimate.
+    let bandwidth: SubscriberBandwidth?
     /// The last sender report sent: its compact NTP (what the receiver echoes as LSR) and when.
     var lastSenderReport: (compactNTP: UInt32, sentAt: Int64)?
 
     init(trackSid: String, transport: WebRTCTransport, ssrc: UInt32, isVideo: Bool, extensionMap: HeaderExtensionMap,
-         payloadTypes: [(UInt8, UInt8)], rtxSSRC: UInt32? = nil, rtxPayloadTypes: [UInt8: UInt8] = [:]) {
+         payloadTypes: [(UInt8, UInt8)], rtxSSRC: UInt32? = nil, rtxPayloadTypes: [UInt8: UInt8] = [:],
+         bandwidth: SubscriberBandwidth? = nil) {
+        self.bandwidth = bandwidth
         self.rtxSSRC = rtxPayloadTypes.isEmpty ? nil : rtxSSRC
         self.rtxPayloadTypes = rtxPayloadTypes
         self.trackSid = trackSid
@@ -113,7 +119,7 @@ final class Consumer: @unchecked Sendable {
             send(packet, header: header, sequence: sequence, timestamp: timestamp)
             return
         }
-        let map = extensionMap, rtxSequence = self.rtxSequence
+        let map = extensionMap, rtxSequence = self.rtxSequence, bandwidth = self.bandwidth
         self.rtxSequence &+= 1
         let headerLength = header.payloadOffset, payloadLength = header.payloadLength
         transport.sendRTP(length: headerLength + 2 + payloadLength) { buffer in
@@ -127,7 +133,9 @@ final class Consumer: @unchecked Sendable {
             RTPHeaderView.setSequenceNumber(rtxSequence, in: buffer)
             RTPHeaderView.setTimestamp(timestamp, in: buffer)
             RTPHeaderView.setPayloadType(rtxPayloadType, in: buffer)
-            map.apply(to: buffer, header: header)
+            if map.apply(to: buffer, header: header, transportSequence: bandwidth?.nextSequence) {
+                bandwidth?.commitStamp(size: buffer.count, nowNanoseconds: monotonicNanoseconds())
+            }
         }
     }
 
@@ -135,14 +143,16 @@ final class Consumer: @unchecked Sendable {
     func sourceSequence(for sequence: UInt16) -> UInt16 { sequence &- sequenceOffset }
 
     private func send(_ packet: UnsafeRawBufferPointer, header: RTPHeaderView, sequence: UInt16, timestamp: UInt32) {
-        let ssrc = self.ssrc, map = extensionMap
+        let ssrc = self.ssrc, map = extensionMap, bandwidth = self.bandwidth
         let payloadType = payloadTypes[Int(header.payloadType & 0x7F)]
         transport.sendRTP(packet) { buffer in
             RTPHeaderView.setSSRC(ssrc, in: buffer)
             RTPHeaderView.setSequenceNumber(sequence, in: buffer)
             RTPHeaderView.setTimestamp(timestamp, in: buffer)
             RTPHeaderView.setPayloadType(payloadType, in: buffer)
-            map.apply(to: buffer, header: header)
+            if map.apply(to: buffer, header: header, transportSequence: bandwidth?.nextSequence) {
+                bandwidth?.commitStamp(size: buffer.count, nowNanoseconds: monotonicNanoseconds())
+            }
         }
         packetsSent &+= 1
         octetsSent &+= header.payloadLength

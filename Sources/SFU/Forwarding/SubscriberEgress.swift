@@ -13,6 +13,8 @@ final class SubscriberEgress: @unchecked Sendable {
     private(set) var retransmissions = 0
     let stats: ForwardingStats
     weak var transport: WebRTCTransport?
+    /// Transport-wide sequence numbers and the bandwidth estimate toward this subscriber.
+    let bandwidth = SubscriberBandwidth()
     /// Round trip to the subscriber from its receiver reports (RFC 3550 §6.4.1), ns; nil until
     /// the first report that echoes one of our sender reports.
     private(set) var roundTrip: Int64?
@@ -58,8 +60,16 @@ final class SubscriberEgress: @unchecked Sendable {
                 for entry in fir.entries { consumers[entry.ssrc]?.1.requestKeyframe(now: now) }
             case .receiverReport(let report):
                 measureRoundTrip(report.reportBlocks)
+                feedLoss(report.reportBlocks)
             case .senderReport(let report):
                 measureRoundTrip(report.reportBlocks)
+                feedLoss(report.reportBlocks)
+            case .transportWideFeedback(let feedback):
+                let matched = bandwidth.receive(feedback, nowNanoseconds: monotonicNanoseconds())
+                stats.add(.transportFeedbackReceived)
+                stats.add(.transportFeedbackPacketsMatched, matched)
+            case .receiverEstimatedMaximumBitrate(let remb):
+                bandwidth.receive(remb, nowNanoseconds: monotonicNanoseconds())
             default:
                 break
             }
@@ -77,6 +87,16 @@ final class SubscriberEgress: @unchecked Sendable {
             let sample = arrival - sent.sentAt - delay
             guard sample >= 0 else { continue }
             roundTrip = roundTrip.map { ($0 * 7 + sample) / 8 } ?? sample
+        }
+    }
+
+    /// Receiver reports without transport-wide feedback: their loss drives the estimate.
+    private func feedLoss(_ blocks: [ReceptionReport]) {
+        for block in blocks {
+            guard let (consumer, _) = consumers[block.ssrc] else { continue }
+            bandwidth.receive(fractionLost: block.fractionLost, packets: max(consumer.packetsSent - consumer.packetsAtLastReport, 0),
+                              roundTrip: roundTrip, nowNanoseconds: monotonicNanoseconds())
+            consumer.packetsAtLastReport = consumer.packetsSent
         }
     }
 

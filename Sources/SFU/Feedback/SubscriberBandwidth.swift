@@ -1,0 +1,67 @@
+import BandwidthEstimation
+import MediaTransport
+import RTCP
+import Synchronization
+
+/// Transport-wide sequence numbers on everything sent to one subscriber, and the send-side
+/// bandwidth estimate that the subscriber's feedback about them gives
+/// (draft-holmer-rmcat-transport-wide-cc-extensions-01, draft-ietf-rmcat-gcc-02 via
+/// `SendSideBandwidthEstimator`). REMB and receiver reports feed the same estimator as
+/// fallbacks. Stamping and feedback run on the media thread; the estimate is published
+/// atomically for the room and metrics.
+final class SubscriberBandwidth: @unchecked Sendable {
+    /// The sequence number the next stamped packet gets.
+    private(set) var nextSequence: UInt16 = 1
+    private var estimator: SendSideBandwidthEstimator
+    private let published = Atomic<Int64>(0)
+    private(set) var feedbackCount = 0
+
+    init(configuration: SendSideBandwidthEstimator.Configuration = .init()) {
+        estimator = SendSideBandwidthEstimator(configuration: configuration)
+        published.store(estimator.targetBitrate, ordering: .relaxed)
+    }
+
+    /// The current estimate (bits per second), from any thread.
+    var estimate: Int64 { published.load(ordering: .relaxed) }
+
+    /// What the subscription would use if the path allowed it (media thread).
+    var desiredBitrate: Int64 {
+        get { estimator.desiredBitrate }
+        set { estimator.desiredBitrate = newValue }
+    }
+
+    /// A packet went out carrying `nextSequence`.
+    func commitStamp(size: Int, nowNanoseconds: Int64) {
+        estimator.onPacketSent(sequence: nextSequence, size: size, atUs: nowNanoseconds / 1000)
+        nextSequence &+= 1
+    }
+
+    /// Returns how many reported packets matched our sends.
+    func receive(_ feedback: TransportWideFeedback, nowNanoseconds: Int64) -> Int {
+        guard let results = try? feedback.packetResults() else { return 0 }
+        let packets = results.map {
+            SendSideBandwidthEstimator.PacketFeedback(sequence: $0.sequenceNumber, arrivalTimeUs: $0.arrivalTime)
+        }
+        let matched = estimator.onTransportFeedback(packets, atUs: nowNanoseconds / 1000)
+        feedbackCount &+= 1
+        publish()
+        return matched
+    }
+
+    func receive(_ remb: ReceiverEstimatedMaximumBitrate, nowNanoseconds: Int64) {
+        estimator.onREMB(bitrate: Int64(clamping: remb.bitrate), atUs: nowNanoseconds / 1000)
+        publish()
+    }
+
+    /// Receiver report blocks: loss for the loss-based estimate when there is no transport-wide
+    /// feedback (with it, the feedback already says which packets were lost).
+    func receive(fractionLost: UInt8, packets: Int, roundTrip: Int64?, nowNanoseconds: Int64) {
+        if let roundTrip { estimator.updateRTT(roundTrip / 1000) }
+        guard !estimator.hasTransportFeedback else { return }
+        estimator.onReceiverReport(fractionLost: fractionLost, packetsSinceLast: packets, rttUs: roundTrip.map { $0 / 1000 },
+                                   atUs: nowNanoseconds / 1000)
+        publish()
+    }
+
+    private func publish() { published.store(estimator.targetBitrate, ordering: .relaxed) }
+}
