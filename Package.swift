@@ -49,6 +49,8 @@ let package = Package(
         .target(name: "RTP", swiftSettings: strict),
         // Send-side bandwidth estimation (GCC): pure computation over sends and feedback.
         .target(name: "BandwidthEstimation", swiftSettings: strict),
+        // Connection quality: mean opinion scores and levels with hysteresis, pure computation.
+        .target(name: "ConnectionQuality", swiftSettings: strict),
         .target(name: "RTCP", swiftSettings: strict),
         .target(name: "SDP", swiftSettings: strict),
         .target(name: "PayloadFormats", swiftSettings: strict),
@@ -69,7 +71,7 @@ let package = Package(
         // SFU core: rooms, participants, peer connections (negotiation), later forwarding.
         .target(name: "SFU", dependencies: [
             "MediaTransport", "SDP", "RTP", "RTCP", "ICE", "DTLS", "PayloadFormats", "LiveKitProtocol", "Store",
-            "AccessTokens", "CSocket", "BandwidthEstimation", .product(name: "Logging", package: "swift-log"),
+            "AccessTokens", "CSocket", "BandwidthEstimation", "ConnectionQuality", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         // LiveKit signalling over WebSocket (/rtc) and the Twirp server API.
         .target(name: "Signalling", dependencies: [
@@ -107,7 +109,7 @@ let package = Package(
         // The server: configuration, HTTP, wiring of transports.
         .target(name: "SwitchboardServer", dependencies: [
             "MediaTransport", "SDP", "RTP", "RTCP", "DTLS", "SRTP", "ICE", "SFU", "Signalling", "Store", "AccessTokens",
-            "Recording",
+            "Recording", "ConnectionQuality",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -140,6 +142,7 @@ let package = Package(
         .testTarget(name: "STUNTests", dependencies: ["STUN"], swiftSettings: strict),
         .testTarget(name: "RTPTests", dependencies: ["RTP"], swiftSettings: strict),
         .testTarget(name: "BandwidthEstimationTests", dependencies: ["BandwidthEstimation"], swiftSettings: strict),
+        .testTarget(name: "ConnectionQualityTests", dependencies: ["ConnectionQuality"], swiftSettings: strict),
         .testTarget(name: "RTCPTests", dependencies: ["RTCP"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PayloadFormatsTests", dependencies: ["PayloadFormats"], swiftSettings: strict),

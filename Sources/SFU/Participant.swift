@@ -26,6 +26,7 @@ final class Participant {
     /// When the signalling connection dropped without a leave; the session is kept for resume.
     var disconnectedAt: Date?
     var lastSeen = Date()
+    var quality = ParticipantQuality()
 
     init(sid: String, request: JoinRequest, sink: SignalSink, subscriber: SubscriberConnection,
          publisher: PublisherConnection) {

@@ -1,3 +1,4 @@
+import ConnectionQuality
 import Foundation
 import LiveKitProtocol
 import Logging
@@ -10,6 +11,7 @@ public actor RoomManager {
     private var rooms: [String: Room] = [:]
     private var sweeper: Task<Void, Never>?
     private var speakerTimer: Task<Void, Never>?
+    private var qualityTimer: Task<Void, Never>?
 
     public init(context: SFUContext) {
         self.context = context
@@ -36,11 +38,26 @@ public actor RoomManager {
                 for room in rooms { await room.updateActiveSpeakers() }
             }
         }
+        let qualityInterval = context.qualityUpdateInterval
+        let counts = context.qualityCounts
+        qualityTimer = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: qualityInterval)
+                guard let rooms = await self?.openRooms else { return }
+                var levels: [QualityLevel: Int] = [:]
+                for room in rooms {
+                    await room.updateConnectionQuality()
+                    for (level, n) in await room.qualityLevels { levels[level, default: 0] += n }
+                }
+                counts.store(levels)
+            }
+        }
     }
 
     public func stop(reason: Livekit_DisconnectReason = .serverShutdown) async {
         sweeper?.cancel()
         speakerTimer?.cancel()
+        qualityTimer?.cancel()
         for room in rooms.values {
             await room.close(reason: reason)
             context.journal.closeRoom(sid: room.sid, reason: reason.storeReason)

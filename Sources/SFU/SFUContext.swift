@@ -37,6 +37,10 @@ public struct SFUContext: Sendable {
     public let stats = ForwardingStats()
     /// Active speaker updates: how often levels are evaluated and `speakers_changed` may be sent.
     public var speakerUpdateInterval: Duration = .milliseconds(200)
+    /// Connection-quality window (LiveKit updates about every 2 s... 5 s).
+    public var qualityUpdateInterval: Duration = .seconds(2)
+    /// Participants per quality level, as of the last window (for /metrics).
+    public let qualityCounts = QualityCounts()
     /// Starts the recordings of rooms with `auto_record` (the egress manager); nil: never.
     public var autoRecorderFactory: (any AutoRecorderFactory)?
 

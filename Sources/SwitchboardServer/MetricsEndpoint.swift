@@ -1,6 +1,7 @@
 import Hummingbird
 import MediaTransport
 import NIOCore
+import ConnectionQuality
 import SFU
 import Signalling
 
@@ -10,6 +11,7 @@ import Signalling
 struct MetricsEndpoint: Sendable {
     let transports: TransportServer
     let stats: ForwardingStats
+    let quality: QualityCounts
 
     func register(on router: Router<SwitchboardRequestContext>) {
         router.get("/metrics") { _, _ -> Response in
@@ -24,6 +26,9 @@ struct MetricsEndpoint: Sendable {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
             for (labels, value) in samples { out += "\(name)\(labels) \(value)\n" }
         }
+        metric("switchboard_connection_quality_participants", "gauge",
+               "Participants by connection quality level, as of the last quality window.",
+               QualityLevel.allCases.map { ("{quality=\"\($0)\"}", "\(quality[$0])") })
         let loop = transports.loopCounters
         metric("switchboard_udp_datagrams_received_total", "counter", "UDP datagrams read from the media sockets.",
                [("", "\(loop.datagramsReceived)")])

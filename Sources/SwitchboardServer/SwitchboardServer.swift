@@ -131,7 +131,7 @@ public final class SwitchboardServer: Sendable {
             }
         }
         router.get("/healthz") { _, _ in "ok\n" }
-        MetricsEndpoint(transports: transports, stats: rooms.context.stats).register(on: router)
+        MetricsEndpoint(transports: transports, stats: rooms.context.stats, quality: rooms.context.qualityCounts).register(on: router)
         router.get("/readyz") { _, _ -> Response in
             transports.localAddresses.isEmpty ? Response(status: .serviceUnavailable) : Response(status: .ok)
         }

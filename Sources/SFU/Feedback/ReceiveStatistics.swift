@@ -14,6 +14,9 @@ struct ReceiveStatistics {
     private(set) var received: UInt32 = 0
     private var expectedPrior: UInt32 = 0
     private var receivedPrior: UInt32 = 0
+    /// The same pair for connection-quality windows, which run on their own clock.
+    private var qualityExpectedPrior: Int64 = 0
+    private var qualityReceivedPrior: UInt32 = 0
     /// Interarrival jitter in timestamp units, scaled by 16 (A.8's integer form).
     private var jitterQ4: Int64 = 0
     private var lastTransit: Int64 = 0
@@ -60,6 +63,17 @@ struct ReceiveStatistics {
     }
 
     var extendedHighestSequence: UInt32 { cycles &+ UInt32(maxSequence) }
+
+    /// Packets expected and lost since the last call (connection quality).
+    mutating func takeQualityWindow() -> (expected: Int, lost: Int) {
+        guard started else { return (0, 0) }
+        let expected = Int64(extendedHighestSequence) - Int64(baseSequence) + 1
+        let expectedInterval = expected - qualityExpectedPrior
+        let receivedInterval = Int64(received &- qualityReceivedPrior)
+        qualityExpectedPrior = expected
+        qualityReceivedPrior = received
+        return (Int(max(expectedInterval, 0)), Int(max(expectedInterval - receivedInterval, 0)))
+    }
     var jitter: UInt32 { UInt32(clamping: jitterQ4 >> 4) }
 
     /// A reception report block for `ssrc` as of `now`; resets the interval counters used for

@@ -15,6 +15,9 @@ final class SubscriberBandwidth: @unchecked Sendable {
     private var estimator: SendSideBandwidthEstimator
     private let published = Atomic<Int64>(0)
     private(set) var feedbackCount = 0
+    /// Packets reported by transport-wide feedback, and lost among them, since the last window.
+    private var windowReported = 0
+    private var windowLost = 0
 
     init(configuration: SendSideBandwidthEstimator.Configuration = .init()) {
         estimator = SendSideBandwidthEstimator(configuration: configuration)
@@ -43,6 +46,8 @@ final class SubscriberBandwidth: @unchecked Sendable {
             SendSideBandwidthEstimator.PacketFeedback(sequence: $0.sequenceNumber, arrivalTimeUs: $0.arrivalTime)
         }
         let matched = estimator.onTransportFeedback(packets, atUs: nowNanoseconds / 1000)
+        windowReported += results.count
+        windowLost += results.reduce(0) { $0 + ($1.arrivalTime == nil ? 1 : 0) }
         feedbackCount &+= 1
         publish()
         return matched
@@ -61,6 +66,16 @@ final class SubscriberBandwidth: @unchecked Sendable {
         estimator.onReceiverReport(fractionLost: fractionLost, packetsSinceLast: packets, rttUs: roundTrip.map { $0 / 1000 },
                                    atUs: nowNanoseconds / 1000)
         publish()
+    }
+
+    /// Whether the subscriber sends transport-wide feedback at all.
+    var hasTransportFeedback: Bool { estimator.hasTransportFeedback }
+
+    /// Downstream loss since the last call, from transport-wide feedback: it covers exactly
+    /// the packets we sent, so loss upstream of us is not in it.
+    func takeLossWindow() -> (reported: Int, lost: Int) {
+        defer { windowReported = 0; windowLost = 0 }
+        return (windowReported, windowLost)
     }
 
     private func publish() { published.store(estimator.targetBitrate, ordering: .relaxed) }

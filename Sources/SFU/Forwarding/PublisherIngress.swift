@@ -1,3 +1,4 @@
+import ConnectionQuality
 import Glibc
 import MediaTransport
 import RTCP
@@ -68,6 +69,29 @@ final class PublisherIngress: @unchecked Sendable {
         byMid = byMid.filter { $0.value.trackSid != trackSid }
         bySSRC = bySSRC.filter { $0.value.producer.trackSid != trackSid }
         rtxSSRCs = rtxSSRCs.filter { bySSRC[$0.value] != nil }
+    }
+
+    // MARK: Connection quality
+
+    /// Each unmuted track's reception in the window since the last call (all its simulcast
+    /// layers together): what the publisher's uplink did, charged to the publisher.
+    func qualityWindows() -> [String: StreamWindow] {
+        var windows: [String: StreamWindow] = [:]
+        let rttMs = Double(roundTrip) / 1_000_000
+        for stream in bySSRC.values {
+            let (expected, lost) = stream.statistics.takeQualityWindow()
+            let producer = stream.producer
+            guard !producer.muted else { continue }
+            let jitterMs = Double(stream.statistics.jitter) * 1000 / Double(producer.clockRate)
+            var window = windows[producer.trackSid]
+                ?? StreamWindow(kind: producer.isVideo ? .video : .audio, expectedPackets: 0, lostPackets: 0,
+                                rttMs: rttMs, jitterMs: 0)
+            window.expectedPackets += expected
+            window.lostPackets += lost
+            window.jitterMs = max(window.jitterMs, jitterMs)
+            windows[producer.trackSid] = window
+        }
+        return windows
     }
 
     // MARK: RTP

@@ -1,3 +1,4 @@
+import ConnectionQuality
 import MediaTransport
 import RTCP
 
@@ -94,10 +95,47 @@ final class SubscriberEgress: @unchecked Sendable {
     private func feedLoss(_ blocks: [ReceptionReport]) {
         for block in blocks {
             guard let (consumer, _) = consumers[block.ssrc] else { continue }
+            reportedLossWindow.sum += Double(block.fractionLost) / 256
+            reportedLossWindow.count += 1
             bandwidth.receive(fractionLost: block.fractionLost, packets: max(consumer.packetsSent - consumer.packetsAtLastReport, 0),
                               roundTrip: roundTrip, nowNanoseconds: monotonicNanoseconds())
             consumer.packetsAtLastReport = consumer.packetsSent
         }
+    }
+
+    // MARK: Connection quality
+
+    private var qualityPacketsPrior = 0
+    /// Loss from receiver reports (subscribers without transport-wide feedback), per window.
+    private var reportedLossWindow: (sum: Double, count: Int) = (0, 0)
+
+    /// The downstream path in the window since the last call: loss (transport-wide feedback,
+    /// else receiver reports) and RTT. nil when nothing was sent (nothing to judge).
+    func qualityWindow() -> StreamWindow? {
+        var packets = 0, video = false
+        for (consumer, _) in consumers.values {
+            packets += consumer.packetsSent
+            video = video || (consumer.isVideo && !consumer.paused)
+        }
+        let sentPackets = packets - qualityPacketsPrior
+        qualityPacketsPrior = packets
+        let (reported, lost) = bandwidth.takeLossWindow()
+        let fromReports = reportedLossWindow
+        reportedLossWindow = (0, 0)
+        guard sentPackets > 0 else { return nil }
+        var window = StreamWindow(kind: video ? .video : .audio, expectedPackets: sentPackets, lostPackets: 0,
+                                  rttMs: Double(roundTrip ?? 0) / 1_000_000, jitterMs: 0)
+        if bandwidth.hasTransportFeedback {
+            // No feedback at all for a window in which we sent: the path is gone.
+            window.lostPackets = reported == 0 ? sentPackets : lost * sentPackets / reported
+        } else if fromReports.count > 0 {
+            window.lostPackets = Int(fromReports.sum / Double(fromReports.count) * Double(sentPackets))
+        }
+        // The estimate below what we send is not by itself a bad call: until it has been
+        // probed up it is only a lower bound. Congestion shows as loss (above) and delay; the
+        // bitrate term is for a subscriber getting less than it asked for (a lower layer).
+        window.bitrateRatio = 1
+        return window
     }
 
     /// Sender reports for every stream that has sent media and whose publisher has sent one.

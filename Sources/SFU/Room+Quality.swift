@@ -1,0 +1,87 @@
+import ConnectionQuality
+import Foundation
+import LiveKitProtocol
+
+/// Connection quality (LiveKit's `connection_quality`): every `qualityUpdateInterval` the room
+/// closes a window on each participant's uplink (its published tracks, as received here) and
+/// downlink (what we sent it, as its feedback reports), scores both (docs/quality.md), and
+/// shows the worse. Upstream loss is charged to the publisher only: the downlink's loss comes
+/// from transport-wide feedback on our own sequence numbers, which never counts packets the
+/// publisher failed to deliver. Changed levels go to everyone in the room.
+extension Room {
+    func updateConnectionQuality() async {
+        guard !closed, !participants.isEmpty else { return }
+        let links = participants.values.map { ($0.sid, $0.publisher.ingress, $0.subscriber.egress) }
+        let windows: [String: (up: [String: StreamWindow], down: StreamWindow?)] = await withCheckedContinuation { continuation in
+            context.transports.execute {
+                var result: [String: (up: [String: StreamWindow], down: StreamWindow?)] = [:]
+                for (sid, ingress, egress) in links {
+                    result[sid] = (ingress.qualityWindows(), egress.qualityWindow())
+                }
+                continuation.resume(returning: result)
+            }
+        }
+        var changed: [Livekit_ConnectionQualityInfo] = []
+        for (sid, window) in windows {
+            guard let participant = participants[sid] else { continue }
+            // A track published but not flowing yet (negotiating) is not judged; one that
+            // flowed and stopped while unmuted is: its publisher is lost.
+            var scores: [Double?] = []
+            for (trackSid, up) in window.up {
+                if up.expectedPackets > 0 { participant.quality.flowing.insert(trackSid) }
+                if participant.quality.flowing.contains(trackSid) { scores.append(up.mos) }
+            }
+            if let down = window.down { scores.append(down.mos) }
+            guard !scores.isEmpty else { continue }
+            let worst: Double? = scores.contains { $0 == nil } ? nil : scores.compactMap { $0 }.min()
+            logger.debug("quality window", metadata: [
+                "participant": "\(participant.identity)", "mos": "\(worst.map { String(format: "%.2f", $0) } ?? "lost")",
+                "up": "\(window.up.values.map { "\($0.kind) loss \($0.lostPackets)/\($0.expectedPackets) rtt \(Int($0.rttMs)) jitter \(Int($0.jitterMs))" })",
+                "down": "\(window.down.map { "\($0.kind) loss \($0.lostPackets)/\($0.expectedPackets) rtt \(Int($0.rttMs)) ratio \(String(format: "%.2f", $0.bitrateRatio))" } ?? "-")"])
+            // The first judgement is always sent, so clients know the level, not only changes.
+            if participant.quality.update(mos: worst) || !participant.quality.announced {
+                participant.quality.announced = true
+                changed.append(participant.qualityInfo)
+            }
+        }
+        guard !changed.isEmpty else { return }
+        var update = Livekit_ConnectionQualityUpdate()
+        update.updates = changed
+        let encoding = SharedEncoding()
+        for participant in participants.values {
+            if participant.send(.connectionQuality(update), encoding: encoding) == .overflow { slowConsumer(participant) }
+        }
+    }
+
+    /// Participants per level, for /metrics.
+    var qualityLevels: [QualityLevel: Int] {
+        var counts: [QualityLevel: Int] = [:]
+        for participant in participants.values { counts[participant.quality.tracker.level, default: 0] += 1 }
+        return counts
+    }
+}
+
+/// A participant's quality state: the tracker, and whether any window has been judged yet.
+struct ParticipantQuality {
+    var tracker = QualityTracker()
+    /// Published tracks that have had media.
+    var flowing: Set<String> = []
+    var announced = false
+
+    mutating func update(mos: Double?) -> Bool { tracker.update(mos: mos) }
+}
+
+extension Participant {
+    var qualityInfo: Livekit_ConnectionQualityInfo {
+        var info = Livekit_ConnectionQualityInfo()
+        info.participantSid = sid
+        info.score = Float(quality.tracker.score)
+        switch quality.tracker.level {
+        case .excellent: info.quality = .excellent
+        case .good: info.quality = .good
+        case .poor: info.quality = .poor
+        case .lost: info.quality = .lost
+        }
+        return info
+    }
+}
