@@ -194,6 +194,13 @@ def test_three_browsers_see_and_hear_each_other_mute_and_leave(start_server):
                 assert sorted(t["name"] for t in result["tiles"]) == sorted(n for n in names if n != name)
                 assert all(t["micMuted"] is False and t["cameraMuted"] is False for t in result["tiles"])
 
+            # Connection quality from the server's connection_quality updates: on loopback, every
+            # remote tile's indicator says excellent (the first judgement comes within a window).
+            for name, page in sessions.items():
+                wait_for(lambda: all(t["quality"] == "excellent" for t in page.tiles()), 15,
+                         f"{name}'s tiles showing excellent connection quality",
+                         state=lambda: [(t["name"], t["quality"]) for t in page.tiles()])
+
             # Alice mutes her camera: bob and carol see it, her own button says so.
             sessions["alice"].click("toggle-camera")
             assert sessions["alice"].driver.find_element(By.ID, "toggle-camera").get_attribute("aria-pressed") == "true"
