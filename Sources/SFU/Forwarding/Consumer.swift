@@ -16,7 +16,7 @@ final class Consumer: @unchecked Sendable {
     /// Publisher payload type -> subscriber payload type (identical when we offered the
     /// publisher's codecs, which the subscriber offer does).
     private var payloadTypes: [UInt8]
-    var paused = false
+    private(set) var paused = false
     /// The subscriber answered an offer containing this stream. Until then it could not map the
     /// SSRC to its track (libwebrtc then feeds an unsignalled stream that never reaches the
     /// track), so nothing is sent; LiveKit waits for the answer too.
@@ -63,9 +63,29 @@ final class Consumer: @unchecked Sendable {
         self.payloadTypes = table
     }
 
-    /// Pause (mute, unsubscribe pending) or resume; resuming video waits for a keyframe, and the
-    /// sequence/timestamp line is re-anchored so the pause leaves no gap.
+    /// The simulcast layer (Producer rank) this consumer forwards now; nil before the first.
+    var layerRank: Int?
+    /// The best layer the subscriber wants (update_track_settings) and the allocator allows.
+    var maxRank = Int.max
+    private var pausedByPublisher = false
+    /// The subscriber disabled the track (update_track_settings `disabled`).
+    private(set) var disabled = false
+
+    /// Publisher mute (or unsubscribe pending) on or off.
     func setPaused(_ paused: Bool) {
+        pausedByPublisher = paused
+        applyPause(pausedByPublisher || disabled)
+    }
+
+    /// The subscriber disabled or re-enabled the track.
+    func setDisabled(_ disabled: Bool) {
+        self.disabled = disabled
+        applyPause(pausedByPublisher || disabled)
+    }
+
+    /// Pause or resume; resuming video waits for a keyframe, and the sequence/timestamp line is
+    /// re-anchored so the pause leaves no gap.
+    private func applyPause(_ paused: Bool) {
         guard self.paused != paused else { return }
         self.paused = paused
         if !paused {

@@ -5,7 +5,8 @@ import RTP
 
 /// One published track as the media loop sees it (mediasoup's Producer): the RTP stream(s)
 /// arriving from the publisher, a packet cache for retransmissions, and the consumers it fans
-/// out to. With simulcast it forwards the best layer that has started.
+/// out to. With simulcast each consumer gets one layer (the best it may have, see
+/// `wantedRank`); recordings get the best layer that has started.
 ///
 /// Ownership: media loop thread only.
 final class Producer: @unchecked Sendable {
@@ -36,7 +37,13 @@ final class Producer: @unchecked Sendable {
     private(set) var consumers: [Consumer] = []
     /// Server-side recordings of this track; called before mute gating (see `RecordingTap`).
     private(set) var taps: [any RecordingTap] = []
-    let cache: PacketCache
+    /// The streams received: one, or one per simulcast layer (at most `maxLayers`).
+    private(set) var layers: [ReceivedLayer] = []
+    static let maxLayers = 4
+    private let cacheCapacity: Int
+    /// The best layer's cache (recordings replay its last keyframe from it).
+    var cache: PacketCache { layers.first { $0.ssrc == activeSSRC }?.cache ?? layers.first?.cache ?? emptyCache }
+    private let emptyCache = PacketCache(capacity: 1)
     var muted = false
     /// The SSRC forwarded now; with simulcast, the best-ranked layer seen (rid f > h > q).
     private(set) var activeSSRC: UInt32?
@@ -74,7 +81,7 @@ final class Producer: @unchecked Sendable {
         self.publisherTransport = publisherTransport
         self.stats = stats
         audioLevelExtensionID = p.isVideo ? nil : p.extensionIDs[Self.audioLevelURI]
-        cache = PacketCache(capacity: p.isVideo ? 1024 : 128)
+        cacheCapacity = p.isVideo ? 1024 : 128
     }
 
     func add(_ consumer: Consumer) {
@@ -144,51 +151,103 @@ final class Producer: @unchecked Sendable {
         let payload = UnsafeRawBufferPointer(rebasing: readOnly[header.payloadRange])
         let keyframe = isVideo && isVP8 && VP8PayloadDescriptor.isKeyframeStart(payload)
         let now = ContinuousClock.now
-        if activeSSRC == header.ssrc {
-            lastActivePacket = now
-        } else {
-            // A better simulcast layer takes over only at its keyframe (ask for one); a worse one
-            // only when the active layer stopped (the publisher dropped it for bandwidth).
-            let activeStopped = lastActivePacket.map { now - $0 > Self.layerTimeout } ?? true
-            guard activeSSRC == nil || rank > activeRank || activeStopped else { return }
-            if isVideo && !keyframe && activeSSRC != nil {
-                requestKeyframe(now: .now, ssrc: header.ssrc)
-                return
+        guard let layer = layer(ssrc: header.ssrc, rank: rank) else { return }
+        layer.received(bytes: packet.count, at: now)
+        layer.cache.store(readOnly, sequenceNumber: header.sequenceNumber)
+        if updateActiveLayer(header: header, rank: rank, keyframe: keyframe, now: now) {
+            if Int16(bitPattern: header.sequenceNumber &- highestSequence) > 0 { highestSequence = header.sequenceNumber }
+            // A retransmitted old keyframe is not the latest one.
+            if keyframe, lastKeyframe.map({ Int16(bitPattern: header.sequenceNumber &- $0.sequence) > 0 }) ?? true {
+                lastKeyframe = (header.sequenceNumber, now)
             }
-            activeSSRC = header.ssrc
-            activeRank = rank
-            lastActivePacket = now
-            lastKeyframe = nil
-            highestSequence = header.sequenceNumber
-            // Recordings follow the new layer on its own clock: give them its mapping now.
-            if !taps.isEmpty, let report = senderReports[header.ssrc] {
-                for tap in taps {
-                    tap.senderReport(ssrc: header.ssrc, ntp: report.ntpTimestamp, rtp: report.rtpTimestamp, arrival: report.arrival)
-                }
+            if !taps.isEmpty {
+                let arrival = publisherTransport.currentArrival
+                for tap in taps { tap.rtp(readOnly, arrival: arrival, muted: muted) }
             }
-        }
-        cache.store(readOnly, sequenceNumber: header.sequenceNumber)
-        if Int16(bitPattern: header.sequenceNumber &- highestSequence) > 0 { highestSequence = header.sequenceNumber }
-        // A retransmitted old keyframe is not the latest one.
-        if keyframe, lastKeyframe.map({ Int16(bitPattern: header.sequenceNumber &- $0.sequence) > 0 }) ?? true {
-            lastKeyframe = (header.sequenceNumber, now)
-        }
-        if !taps.isEmpty {
-            let arrival = publisherTransport.currentArrival
-            for tap in taps { tap.rtp(readOnly, arrival: arrival, muted: muted) }
         }
         guard !muted else { return }
         // H.264 and others are forwarded opaquely: every packet counts as a possible start.
         let start = isVideo ? (isVP8 ? keyframe : true) : true
-        var waiting = false
+        var waitingSSRC: UInt32?
         for consumer in consumers {
-            if !consumer.forward(readOnly, header: header, isKeyframe: start, clockRate: clockRate)
-                && consumer.waitingForKeyframe && consumer.isReady && !consumer.paused {
-                waiting = true
+            // Each consumer forwards one layer: the best started layer it may have. It moves to
+            // another layer only at that layer's keyframe, so the switch is seamless (the
+            // consumer re-anchors sequence numbers and timestamps on the new SSRC).
+            let wanted = wantedRank(for: consumer, now: now)
+            if consumer.layerRank == rank {
+                if !consumer.forward(readOnly, header: header, isKeyframe: start, clockRate: clockRate)
+                    && consumer.waitingForKeyframe && consumer.isReady && !consumer.paused {
+                    waitingSSRC = header.ssrc
+                }
+                if wanted != rank, consumer.isReady, !consumer.paused, let target = layers.first(where: { $0.rank == wanted }) {
+                    waitingSSRC = target.ssrc
+                }
+            } else if wanted == rank {
+                guard consumer.isReady, !consumer.paused else { continue }
+                if start {
+                    consumer.layerRank = rank
+                    consumer.forward(readOnly, header: header, isKeyframe: true, clockRate: clockRate)
+                } else {
+                    waitingSSRC = header.ssrc
+                }
             }
         }
-        // Someone waits for a keyframe (new subscriber, unmute): ask the publisher (throttled).
-        if waiting { requestKeyframe(now: now) }
+        // Someone waits for a keyframe (new subscriber, unmute, layer switch): ask the publisher
+        // for one on that layer (throttled).
+        if let waitingSSRC { requestKeyframe(now: now, ssrc: waitingSSRC) }
+    }
+
+    /// The layer of `ssrc`, made on its first packet.
+    private func layer(ssrc: UInt32, rank: Int) -> ReceivedLayer? {
+        if let layer = layers.first(where: { $0.ssrc == ssrc }) { return layer }
+        guard layers.count < Self.maxLayers else { return nil }
+        let layer = ReceivedLayer(ssrc: ssrc, rank: rank, cache: PacketCache(capacity: cacheCapacity))
+        layers.append(layer)
+        layers.sort { $0.rank < $1.rank }
+        return layer
+    }
+
+    /// The best started layer at or below the consumer's limit, else the lowest started one
+    /// (a subscriber asking for less than the smallest layer still gets video).
+    func wantedRank(for consumer: Consumer, now: ContinuousClock.Instant) -> Int? {
+        var best: Int?
+        var lowest: Int?
+        for layer in layers where now - layer.lastPacket <= Self.layerTimeout {
+            if lowest == nil { lowest = layer.rank }
+            if layer.rank <= consumer.maxRank { best = layer.rank }
+        }
+        return best ?? lowest
+    }
+
+    /// The cache of the layer `ssrc` (for retransmissions to a consumer on that layer).
+    func cache(ssrc: UInt32) -> PacketCache? { layers.first { $0.ssrc == ssrc }?.cache }
+
+    /// The recordings' stream: the best layer that has started. Returns whether this packet
+    /// belongs to it. A better layer takes over only at its keyframe (asked for); a worse one
+    /// only when the active one stopped (the publisher dropped it for bandwidth).
+    private func updateActiveLayer(header: RTPHeaderView, rank: Int, keyframe: Bool, now: ContinuousClock.Instant) -> Bool {
+        if activeSSRC == header.ssrc {
+            lastActivePacket = now
+            return true
+        }
+        let activeStopped = lastActivePacket.map { now - $0 > Self.layerTimeout } ?? true
+        guard activeSSRC == nil || rank > activeRank || activeStopped else { return false }
+        if isVideo && !keyframe && activeSSRC != nil {
+            if !taps.isEmpty { requestKeyframe(now: .now, ssrc: header.ssrc) }
+            return false
+        }
+        activeSSRC = header.ssrc
+        activeRank = rank
+        lastActivePacket = now
+        lastKeyframe = nil
+        highestSequence = header.sequenceNumber
+        // Recordings follow the new layer on its own clock: give them its mapping now.
+        if !taps.isEmpty, let report = senderReports[header.ssrc] {
+            for tap in taps {
+                tap.senderReport(ssrc: header.ssrc, ntp: report.ntpTimestamp, rtp: report.rtpTimestamp, arrival: report.arrival)
+            }
+        }
+        return true
     }
 
     /// Sends PLI to the publisher, at most once per 500 ms per track (aggregating requests from
@@ -210,5 +269,36 @@ final class Producer: @unchecked Sendable {
         self.muted = muted
         for consumer in consumers { consumer.setPaused(muted) }
         if !muted { requestKeyframe(now: .now) }
+    }
+}
+
+/// One received stream of a producer: the only one, or one simulcast layer. Media thread only.
+final class ReceivedLayer: @unchecked Sendable {
+    let ssrc: UInt32
+    /// Simulcast rank (0 without simulcast; q/h/f = 1/2/3).
+    let rank: Int
+    let cache: PacketCache
+    private(set) var lastPacket: ContinuousClock.Instant
+    /// Bits per second over the last full second.
+    private(set) var bitrate = 0
+    private var bytesInSecond = 0
+    private var secondStart: ContinuousClock.Instant
+
+    init(ssrc: UInt32, rank: Int, cache: PacketCache) {
+        self.ssrc = ssrc
+        self.rank = rank
+        self.cache = cache
+        lastPacket = .now
+        secondStart = lastPacket
+    }
+
+    func received(bytes: Int, at now: ContinuousClock.Instant) {
+        lastPacket = now
+        if now - secondStart >= .seconds(1) {
+            bitrate = bytesInSecond * 8
+            bytesInSecond = 0
+            secondStart = now
+        }
+        bytesInSecond += bytes
     }
 }

@@ -47,7 +47,7 @@ final class SubscriberEgress: @unchecked Sendable {
             case .genericNACK(let nack):
                 guard let (consumer, producer) = consumers[nack.mediaSSRC] else { continue }
                 for sequence in nack.lostSequenceNumbers {
-                    if let cached = producer.cache.packet(sequenceNumber: consumer.sourceSequence(for: sequence)) {
+                    if let cached = producer.cache(ssrc: consumer.sourceSSRC)?.packet(sequenceNumber: consumer.sourceSequence(for: sequence)) {
                         consumer.retransmit(cached)
                         retransmissions &+= 1
                         stats.add(.retransmissions)
