@@ -141,6 +141,7 @@ public actor Room {
         }
         negotiateSubscriber(participant, force: true)
         if !participant.isHidden { broadcast([participant.info], except: participantSid) }
+        emitParticipantJoined(participant)
         logger.info("participant joined", metadata: ["participant": "\(request.identity)", "sid": "\(participantSid)"])
         return participantSid
     }
@@ -198,11 +199,10 @@ public actor Room {
             if changed { negotiateSubscriber(other) }
         }
         participant.state = .disconnected
-        if !participant.isHidden {
-            var info = participant.info
-            info.disconnectReason = reason
-            broadcast([info], except: nil)
-        }
+        var left = participant.info
+        left.disconnectReason = reason
+        if !participant.isHidden { broadcast([left], except: nil) }
+        emitParticipantLeft(participant, info: left)
         context.journal.recordLeave(sid: participant.sid, reason: reason.storeReason)
         if participants.isEmpty { emptySince = Date() }
         logger.info("participant left", metadata: ["participant": "\(participant.identity)", "reason": "\(reason)"])
@@ -228,6 +228,7 @@ public actor Room {
         closed = true
         for participant in participants.values { remove(participant, reason: reason, notify: true) }
         recordingRoomClosed()
+        emitRoomFinished()
     }
 
     // MARK: Updates
