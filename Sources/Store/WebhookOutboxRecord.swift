@@ -4,7 +4,7 @@ import GRDB
 /// One webhook event for one endpoint in the outbox (`webhook_outbox`). A row is pending until
 /// the endpoint answers 2xx (then it is deleted) or it gets older than the notifier's maximum
 /// age (then it stays, `failed`, with the last error, for the operator).
-public struct WebhookOutboxRecord: Codable, Hashable, Sendable, FetchableRecord, PersistableRecord {
+public struct WebhookOutboxRecord: Codable, Hashable, Sendable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "webhook_outbox"
 
     public enum Status: String, Codable, Hashable, Sendable {

@@ -46,8 +46,9 @@ final class SwitchboardStoreTests: XCTestCase {
                 (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations")!,
                  try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' ORDER BY name"))
             }
-            XCTAssertEqual(migrationRows, 2)
-            XCTAssertEqual(tables, ["grdb_migrations", "participant_session", "participant_session_report", "recording", "room"])
+            XCTAssertEqual(migrationRows, 3)
+            XCTAssertEqual(tables, ["grdb_migrations", "participant_session", "participant_session_report", "recording", "room",
+                                    "webhook_outbox"])
             try reopened.close()
         }
     }
