@@ -7,17 +7,7 @@ extension Room {
     /// `room_started`, from the new room's settings (nobody is in it yet). Nonisolated: the
     /// manager calls it as it creates the room, so it is queued before anyone's join.
     nonisolated func emitRoomStarted(metadata: String) {
-        guard let events = context.events else { return }
-        var room = Livekit_Room()
-        room.sid = sid
-        room.name = name
-        room.emptyTimeout = emptyTimeout
-        room.departureTimeout = departureTimeout
-        room.maxParticipants = maxParticipants
-        room.creationTime = Int64(createdAt.timeIntervalSince1970)
-        room.creationTimeMs = unixMilliseconds(createdAt)
-        room.metadata = metadata
-        events.emit(.roomStarted, room: room)
+        context.events?.emit(.roomStarted, room: settingsInfo(metadata: metadata))
     }
 
     func emitParticipantJoined(_ participant: Participant) {
@@ -26,7 +16,7 @@ extension Room {
     }
 
     /// `track_unpublished` for each of its tracks, then `participant_left`, as LiveKit sends them.
-    func emitParticipantLeft(_ participant: Participant, info left: Livekit_ParticipantInfo) {
+    func emitParticipantLeft(_ left: Livekit_ParticipantInfo) {
         guard let events = context.events else { return }
         let room = info
         for track in left.tracks { events.emit(.trackUnpublished, room: room, participant: left, track: track) }

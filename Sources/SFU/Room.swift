@@ -46,7 +46,8 @@ public actor Room {
 
     // MARK: Info
 
-    public var info: Livekit_Room {
+    /// The room's settings, as LiveKit's Room carries them, without who is in it.
+    nonisolated func settingsInfo(metadata: String) -> Livekit_Room {
         var room = Livekit_Room()
         room.sid = sid
         room.name = name
@@ -56,6 +57,11 @@ public actor Room {
         room.creationTime = Int64(createdAt.timeIntervalSince1970)
         room.creationTimeMs = unixMilliseconds(createdAt)
         room.metadata = metadata
+        return room
+    }
+
+    public var info: Livekit_Room {
+        var room = settingsInfo(metadata: metadata)
         room.activeRecording = !recorders.isEmpty
         room.numParticipants = UInt32(participants.values.filter { !$0.isHidden }.count)
         // Counted from the tracks directly: building every ParticipantInfo here made each join O(N) encodes.
@@ -202,7 +208,7 @@ public actor Room {
         var left = participant.info
         left.disconnectReason = reason
         if !participant.isHidden { broadcast([left], except: nil) }
-        emitParticipantLeft(participant, info: left)
+        emitParticipantLeft(left)
         context.journal.recordLeave(sid: participant.sid, reason: reason.storeReason)
         if participants.isEmpty { emptySince = Date() }
         logger.info("participant left", metadata: ["participant": "\(participant.identity)", "reason": "\(reason)"])

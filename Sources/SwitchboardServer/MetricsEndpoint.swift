@@ -58,14 +58,17 @@ struct MetricsEndpoint: Sendable {
              stats[.senderReportsSent]),
         ]
         for (name, help, value) in counters { metric(name, "counter", help, [("", "\(value)")]) }
-        metric("switchboard_webhook_delivered_total", "counter", "Webhook requests (one per event and endpoint) answered 2xx.",
-               [("", "\(webhooks?.delivered ?? 0)")])
-        metric("switchboard_webhook_failed_total", "counter", "Webhook requests given up on (event older than webhook.max_age).",
-               [("", "\(webhooks?.failed ?? 0)")])
-        metric("switchboard_webhook_retries_total", "counter", "Webhook attempts that failed and were scheduled again.",
-               [("", "\(webhooks?.retried ?? 0)")])
-        metric("switchboard_webhook_pending", "gauge", "Webhook requests (one per event and endpoint) waiting in the outbox.",
-               [("", "\(webhooks?.pending ?? 0)")])
+        let webhook: [(String, String, String, Int)] = [
+            ("switchboard_webhook_delivered_total", "counter", "Webhook requests (one per event and endpoint) answered 2xx.",
+             webhooks?.delivered ?? 0),
+            ("switchboard_webhook_failed_total", "counter", "Webhook requests given up on (event older than webhook.max_age).",
+             webhooks?.failed ?? 0),
+            ("switchboard_webhook_retries_total", "counter", "Webhook attempts that failed and were scheduled again.",
+             webhooks?.retried ?? 0),
+            ("switchboard_webhook_pending", "gauge", "Webhook requests (one per event and endpoint) waiting in the outbox.",
+             webhooks?.pending ?? 0),
+        ]
+        for (name, type, help, value) in webhook { metric(name, type, help, [("", "\(value)")]) }
 
         let histogram = transports.forwardLatency
         out += "# HELP switchboard_forward_latency_ns Socket arrival to send of each forwarded RTP packet, in ns.\n"
