@@ -65,7 +65,10 @@ struct WebhookDelivery: Sendable {
                     }
                 }
                 switch await group.next() {
-                case .attempted(let seq)?: inFlight.remove(seq)
+                case .attempted(let seq)?:
+                    inFlight.remove(seq)
+                    // The waiting timer was set while this lane was busy: have it set anew.
+                    doorbell.ring()
                 case .doorbell?: waiting = false
                 case nil: return
                 }
@@ -81,10 +84,8 @@ struct WebhookDelivery: Sendable {
         return .milliseconds(Int64(seconds * 1000))
     }
 
-    /// One POST of a head; its row is then deleted, rescheduled or given up on. Rings the
-    /// doorbell after, so the loop looks at the lane (and the new retry time) again.
+    /// One POST of a head; its row is then deleted, rescheduled or given up on.
     private func attempt(_ row: WebhookOutboxRecord) async {
-        defer { doorbell.ring() }
         guard let seq = row.seq, let endpoint = endpoints.first(where: { $0.url == row.url }) else {
             giveUp(row, error: "endpoint \(row.url) is no longer configured")
             return

@@ -9,7 +9,14 @@ import SwiftProtobuf
 enum WebhookTesting {
     static let apiKey = "hookkey"
     static let secret = "hook-secret-0123456789abcdef0123456789"
-    static let logger = Logger(label: "webhooks-tests", factory: { _ in SwiftLogNoOpLogHandler() })
+    static let logger: Logger = {
+        guard ProcessInfo.processInfo.environment["WEBHOOK_TEST_LOG"] != nil else {
+            return Logger(label: "webhooks-tests", factory: { _ in SwiftLogNoOpLogHandler() })
+        }
+        var logger = Logger(label: "webhooks-tests", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = .trace
+        return logger
+    }()
 
     static func configuration(_ urls: [String], maxAge: TimeInterval = 60) -> WebhookConfiguration {
         var configuration = WebhookConfiguration(urls: urls, apiKey: apiKey, secret: secret)
