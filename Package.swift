@@ -19,7 +19,7 @@ let package = Package(
         .library(name: "SwitchboardKit", targets: [
             "STUN", "RTP", "RTCP", "SDP", "PayloadFormats",
             "SRTP", "DTLS", "ICE", "MediaTransport", "Codecs", "Store", "AccessTokens", "LiveKitProtocol",
-            "SFU", "Recorder", "Recording", "Signalling", "SwitchboardServer",
+            "SFU", "Recorder", "Recording", "Signalling", "Webhooks", "SwitchboardServer",
         ]),
     ],
     dependencies: [
@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        // Already in the graph through jwt-kit; named here for SHA-256 (webhook body digests).
+        .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0"..<"6.0.0"),
     ],
     targets: [
         // System libraries (module map + pkg-config). Only the wrapper modules below import them.
@@ -66,7 +68,9 @@ let package = Package(
         .target(name: "LiveKitProtocol", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
         // Room tokens (JWT HS256, LiveKit's claims) with jwt-kit.
-        .target(name: "AccessTokens", dependencies: [.product(name: "JWTKit", package: "jwt-kit")], swiftSettings: strict),
+        .target(name: "AccessTokens", dependencies: [
+            .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
 
         // SFU core: rooms, participants, peer connections (negotiation), later forwarding.
         .target(name: "SFU", dependencies: [
@@ -103,13 +107,23 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
+        // LiveKit-compatible webhooks: a SQLite outbox, signed HTTP/1.1 POSTs (NIO), retries.
+        .target(name: "Webhooks", dependencies: [
+            "Store", "LiveKitProtocol", "AccessTokens",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+
         // Codec wrappers (libopus, libvpx): fixtures, tests, load generation, recorder.
         .target(name: "Codecs", dependencies: ["COpus", "CVPX"], swiftSettings: strict),
 
         // The server: configuration, HTTP, wiring of transports.
         .target(name: "SwitchboardServer", dependencies: [
             "MediaTransport", "SDP", "RTP", "RTCP", "DTLS", "SRTP", "ICE", "SFU", "Signalling", "Store", "AccessTokens",
-            "Recording", "ConnectionQuality",
+            "Recording", "ConnectionQuality", "Webhooks", "LiveKitProtocol",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -165,6 +179,15 @@ let package = Package(
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"], swiftSettings: strict),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RTP", "PayloadFormats", "Codecs"],
                     exclude: ["check-with-ffprobe.sh"], swiftSettings: strict),
+        .testTarget(name: "WebhooksTests", dependencies: [
+            "Webhooks", "Store", "AccessTokens", "LiveKitProtocol",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         .testTarget(name: "RecordingTests", dependencies: [
             "Recording", "Recorder", "SFU", "Store", "LiveKitProtocol", "MediaTransport", "AccessTokens", "Signalling",
             .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -43,11 +43,14 @@ public final class EgressManager: AutoRecorderFactory, Sendable {
     private let active = Mutex<[String: Recording]>([:])
     /// Manifests of the rooms recorded with `auto_record`, by room sid, until complete.
     private let manifests = Mutex<[String: RoomManifestWriter]>([:])
+    /// `egress_started`, `egress_updated`, `egress_ended` for webhooks; nil: nobody listens.
+    private let events: RoomEvents?
 
     /// `sinkFactory` opens a recording's file (tests substitute slow or failing sinks).
-    public init(configuration: Configuration, store: SwitchboardStore, logger: Logger,
+    public init(configuration: Configuration, store: SwitchboardStore, logger: Logger, events: RoomEvents? = nil,
                 sinkFactory: @escaping SinkFactory = { path throws(RecorderError) in try FileSink(path: path) }) throws(EgressError) {
         self.configuration = configuration
+        self.events = events
         paths = try RecordingPaths(root: configuration.recordingsDirectory)
         self.store = store
         self.logger = logger
@@ -227,8 +230,11 @@ public final class EgressManager: AutoRecorderFactory, Sendable {
         }
         recording.onEnded = { [weak self] recording in
             _ = self?.active.withLock { $0.removeValue(forKey: recording.egressID) }
+            self?.emit(.egressEnded, egressID: recording.egressID)
         }
+        recording.onStatusChanged = { [weak self] recording in self?.emit(.egressUpdated, egressID: recording.egressID) }
         active.withLock { $0[id] = recording }
+        events?.emit(.egressStarted, egress: Livekit_EgressInfo(record, paths: paths))
         logger.info("recording created", metadata: ["egress": "\(id)", "room": "\(record.roomName)", "file": "\(record.filePath)"])
         return recording
     }
@@ -246,6 +252,13 @@ public final class EgressManager: AutoRecorderFactory, Sendable {
             case .alreadyAttached: throw .internal("egress id collision")
             }
         }
+    }
+
+    /// A webhook event with the recording's state as stored now (off the media path: the
+    /// writer's queue or the API's caller).
+    private func emit(_ name: RoomEventName, egressID: String) {
+        guard let events, let info = try? info(id: egressID) else { return }
+        events.emit(name, egress: info)
     }
 
     // MARK: Stop, list

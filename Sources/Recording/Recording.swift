@@ -31,6 +31,8 @@ public final class Recording: RoomRecorder, @unchecked Sendable {
     var detachFromRoom: @Sendable (RecordingEndReason) -> Void = { _ in }
     /// Called once, on the writer's queue, after the final status is stored.
     var onEnded: @Sendable (Recording) -> Void = { _ in }
+    /// Called after `active` or `ending` is stored (the writer's queue, or StopEgress's caller).
+    var onStatusChanged: @Sendable (Recording) -> Void = { _ in }
 
     struct State {
         var status: RecordingRecord.Status = .starting
@@ -221,5 +223,6 @@ public final class Recording: RoomRecorder, @unchecked Sendable {
             logger.warning("recording status not stored: \(error)")
         }
         if status != .active { manifest?.statusChanged(egressID: egressID, status) }  // active: see `becameActive`
+        onStatusChanged(self)
     }
 }

@@ -155,6 +155,7 @@ extension Room {
         guard !newlyPublished.isEmpty else { return }
         participant.version += 1
         if !participant.isHidden { broadcast([participant.info], except: nil) }
+        emitTrackPublished(newlyPublished, of: participant)
         recordingTracksPublished(newlyPublished, of: participant)
         for other in participants.values where other.sid != participant.sid {
             guard other.autoSubscribe, other.permission.canSubscribe else { continue }
@@ -181,6 +182,7 @@ extension Room {
         _ = participant.send(.trackUnpublished(response))
         participant.version += 1
         if !participant.isHidden { broadcast([participant.info], except: nil) }
+        emitTrackUnpublished(track, of: participant)
     }
 
     /// Client `mute` or admin `MutePublishedTrack`.

@@ -46,7 +46,8 @@ public actor Room {
 
     // MARK: Info
 
-    public var info: Livekit_Room {
+    /// The room's settings, as LiveKit's Room carries them, without who is in it.
+    nonisolated func settingsInfo(metadata: String) -> Livekit_Room {
         var room = Livekit_Room()
         room.sid = sid
         room.name = name
@@ -56,6 +57,11 @@ public actor Room {
         room.creationTime = Int64(createdAt.timeIntervalSince1970)
         room.creationTimeMs = unixMilliseconds(createdAt)
         room.metadata = metadata
+        return room
+    }
+
+    public var info: Livekit_Room {
+        var room = settingsInfo(metadata: metadata)
         room.activeRecording = !recorders.isEmpty
         room.numParticipants = UInt32(participants.values.filter { !$0.isHidden }.count)
         // Counted from the tracks directly: building every ParticipantInfo here made each join O(N) encodes.
@@ -141,6 +147,7 @@ public actor Room {
         }
         negotiateSubscriber(participant, force: true)
         if !participant.isHidden { broadcast([participant.info], except: participantSid) }
+        emitParticipantJoined(participant)
         logger.info("participant joined", metadata: ["participant": "\(request.identity)", "sid": "\(participantSid)"])
         return participantSid
     }
@@ -198,11 +205,10 @@ public actor Room {
             if changed { negotiateSubscriber(other) }
         }
         participant.state = .disconnected
-        if !participant.isHidden {
-            var info = participant.info
-            info.disconnectReason = reason
-            broadcast([info], except: nil)
-        }
+        var left = participant.info
+        left.disconnectReason = reason
+        if !participant.isHidden { broadcast([left], except: nil) }
+        emitParticipantLeft(left)
         context.journal.recordLeave(sid: participant.sid, reason: reason.storeReason)
         if participants.isEmpty { emptySince = Date() }
         logger.info("participant left", metadata: ["participant": "\(participant.identity)", "reason": "\(reason)"])
@@ -228,6 +234,7 @@ public actor Room {
         closed = true
         for participant in participants.values { remove(participant, reason: reason, notify: true) }
         recordingRoomClosed()
+        emitRoomFinished()
     }
 
     // MARK: Updates

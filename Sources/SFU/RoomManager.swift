@@ -101,6 +101,7 @@ public actor RoomManager {
         }
         let room = Room(record: record, context: context, autoRecord: autoRecord ?? defaults.autoRecord)
         rooms[name] = room
+        room.emitRoomStarted(metadata: record.metadata)
         context.logger.info("room created", metadata: ["room": "\(name)", "sid": "\(record.sid)", "by": "\(reason)"])
         return room
     }

@@ -43,6 +43,8 @@ public struct SFUContext: Sendable {
     public let qualityCounts = QualityCounts()
     /// Starts the recordings of rooms with `auto_record` (the egress manager); nil: never.
     public var autoRecorderFactory: (any AutoRecorderFactory)?
+    /// Room, participant and track events for webhooks; nil: nobody listens.
+    public var events: RoomEvents?
 
     public init(transports: TransportServer, store: SwitchboardStore, logger: Logger,
                 roomDefaults: RoomDefaults = RoomDefaults(), serverVersion: String) {

@@ -9,6 +9,8 @@ enum Schema {
     static let v1 = "v1"
     /// Server-side recordings (egress).
     static let v2 = "v2"
+    /// The webhook outbox.
+    static let v3 = "v3"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -105,6 +107,33 @@ enum Schema {
                     WHERE status IN ('starting', 'active', 'ending');
                 -- A file belongs to one recording.
                 CREATE UNIQUE INDEX recording_file ON recording(file_path);
+                """)
+        }
+        migrator.registerMigration(v3) { db in
+            try db.execute(sql: """
+                -- Webhook events waiting for (or given up on) delivery: one row per event and
+                -- endpoint URL. Delivered rows are deleted; rows given up on stay as 'failed'.
+                -- `seq` orders delivery within a lane (url, ordering_key), i.e. per endpoint and room.
+                CREATE TABLE webhook_outbox (
+                    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+                    event_id        TEXT NOT NULL CHECK (event_id LIKE 'EV\\_%' ESCAPE '\\'),
+                    url             TEXT NOT NULL CHECK (length(url) > 0),
+                    -- The room's name ('' for an event without a room): events of one room stay in order.
+                    ordering_key    TEXT NOT NULL DEFAULT '',
+                    event           TEXT NOT NULL CHECK (length(event) > 0),
+                    -- The protobuf JSON body, exactly as it is signed and sent.
+                    body            TEXT NOT NULL,
+                    created_at      TEXT NOT NULL,
+                    attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                    next_attempt_at TEXT NOT NULL,
+                    last_error      TEXT,
+                    status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'failed')),
+                    finished_at     TEXT,
+                    CHECK (status = 'pending' OR finished_at IS NOT NULL)
+                );
+
+                -- The head of each lane (MIN(seq) per url, ordering_key), and the pending count.
+                CREATE INDEX webhook_outbox_lane ON webhook_outbox(url, ordering_key, seq) WHERE status = 'pending';
                 """)
         }
         return migrator

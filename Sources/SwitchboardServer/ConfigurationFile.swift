@@ -3,7 +3,7 @@ import SRTP
 import Yams
 
 /// Reads the YAML config file. Key names follow livekit-server's where they mean the same
-/// (`port`, `bind_addresses`, `rtc.udp_port`, `rtc.node_ip`, `keys`, `logging.level`); an
+/// (`port`, `bind_addresses`, `rtc.udp_port`, `rtc.node_ip`, `keys`, `logging.level`, `webhook`); an
 /// unknown key is an error naming it, so a typo never silently falls back to a default.
 public enum ConfigurationFile {
     public static func apply(path: String, to config: inout ServerConfiguration) throws(ConfigurationError) {
@@ -52,6 +52,16 @@ public enum ConfigurationFile {
                     case "buffer_packets":
                         guard let s = v.string, let n = Int(s) else { throw .invalid(key: name, reason: "expected a number") }
                         config.recordingBufferPackets = n
+                    default: throw .unknownKey(name)
+                    }
+                }
+            case "webhook":
+                try section(value, key) { sub, v throws(ConfigurationError) in
+                    let name = "webhook.\(sub)"
+                    switch sub {
+                    case "api_key": config.webhookAPIKey = try string(v, name)
+                    case "urls": config.webhookURLs = try strings(v, name)
+                    case "max_age": config.webhookMaxAgeSeconds = try seconds(v, name)
                     default: throw .unknownKey(name)
                     }
                 }

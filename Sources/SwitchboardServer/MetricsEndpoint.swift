@@ -4,14 +4,18 @@ import NIOCore
 import ConnectionQuality
 import SFU
 import Signalling
+import Webhooks
 
 /// `GET /metrics`: Prometheus text exposition (version 0.0.4) of the media path: datagrams,
 /// drops by reason, forwarding counters, and the forward-latency histogram (socket arrival to
-/// send of each forwarded copy; like LiveKit's `livekit_forward_latency_ns`, but cumulative).
+/// send of each forwarded copy; like LiveKit's `livekit_forward_latency_ns`, but cumulative),
+/// and webhook delivery.
 struct MetricsEndpoint: Sendable {
     let transports: TransportServer
     let stats: ForwardingStats
     let quality: QualityCounts
+    /// Webhook delivery counters; nil (all zero) without webhooks.
+    let webhooks: WebhookMetrics?
 
     func register(on router: Router<SwitchboardRequestContext>) {
         router.get("/metrics") { _, _ -> Response in
@@ -63,6 +67,17 @@ struct MetricsEndpoint: Sendable {
              stats[.transportFeedbackPacketsMatched]),
         ]
         for (name, help, value) in counters { metric(name, "counter", help, [("", "\(value)")]) }
+        let webhook: [(String, String, String, Int)] = [
+            ("switchboard_webhook_delivered_total", "counter", "Webhook requests (one per event and endpoint) answered 2xx.",
+             webhooks?.delivered ?? 0),
+            ("switchboard_webhook_failed_total", "counter", "Webhook requests given up on (event older than webhook.max_age).",
+             webhooks?.failed ?? 0),
+            ("switchboard_webhook_retries_total", "counter", "Webhook attempts that failed and were scheduled again.",
+             webhooks?.retried ?? 0),
+            ("switchboard_webhook_pending", "gauge", "Webhook requests (one per event and endpoint) waiting in the outbox.",
+             webhooks?.pending ?? 0),
+        ]
+        for (name, type, help, value) in webhook { metric(name, type, help, [("", "\(value)")]) }
 
         let histogram = transports.forwardLatency
         out += "# HELP switchboard_forward_latency_ns Socket arrival to send of each forwarded RTP packet, in ns.\n"

@@ -41,6 +41,12 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// `web.directory`: the demo page's files; nil finds `web/` (working directory, then beside
     /// the executable's checkout); "" serves no page.
     public var webDirectory: String?
+    /// `webhook.urls` / `--webhook-url`: endpoints every webhook event is POSTed to; none: no webhooks.
+    public var webhookURLs: [String] = []
+    /// `webhook.api_key`: the key whose secret signs webhook requests; nil takes the only key.
+    public var webhookAPIKey: String?
+    /// `webhook.max_age`: seconds an undelivered event is retried before it is given up on.
+    public var webhookMaxAgeSeconds: Double = 24 * 3600
     /// Test-only: echo every received RTP packet back to its sender (`POST /debug/loopback`).
     public var loopback = false
 
@@ -92,6 +98,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         if !development && keys.isEmpty {
             throw .invalid(key: "keys", reason: "no API keys: pass --keys \"key: secret\", set SWITCHBOARD_KEYS, or use --dev")
         }
+        try validateWebhooks()
     }
 
     private func isNumericIP(_ s: String) -> Bool {

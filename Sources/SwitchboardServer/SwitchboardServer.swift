@@ -10,6 +10,7 @@ import Recording
 import SFU
 import Signalling
 import Store
+import Webhooks
 
 /// The running server: media transport on UDP plus HTTP (health, and later signalling and APIs).
 public final class SwitchboardServer: Sendable {
@@ -21,6 +22,9 @@ public final class SwitchboardServer: Sendable {
     let roomService: RoomServiceAPI
     public let egress: EgressManager
     let egressService: EgressServiceAPI
+    /// Webhook delivery and the SFU's event queue feeding it; nil without `webhook.urls`.
+    public let webhooks: WebhookNotifier?
+    let roomEvents: RoomEvents?
     /// The demo page, when its directory was found.
     let webAssets: WebAssets?
     private let logger: Logger
@@ -47,13 +51,22 @@ public final class SwitchboardServer: Sendable {
         roomDefaults.departureTimeout = configuration.departureTimeoutSeconds
         roomDefaults.maxParticipants = configuration.maxParticipants
         roomDefaults.autoRecord = configuration.autoRecord
+        if let hooks = configuration.webhookConfiguration {
+            let notifier = try WebhookNotifier(configuration: hooks, store: store, logger: logger)
+            webhooks = notifier
+            roomEvents = RoomEvents(sink: WebhookEventSink(notifier: notifier))
+        } else {
+            webhooks = nil
+            roomEvents = nil
+        }
         egress = try EgressManager(configuration: .init(recordingsDirectory: configuration.effectiveRecordingsDirectory,
                                                         ringCapacity: configuration.recordingBufferPackets),
-                                   store: store, logger: logger)
+                                   store: store, logger: logger, events: roomEvents)
         var context = SFUContext(transports: transports, store: store, logger: logger,
                                  roomDefaults: roomDefaults, serverVersion: switchboardVersion)
         context.speakerUpdateInterval = .milliseconds(configuration.speakerUpdateIntervalMilliseconds)
         context.autoRecorderFactory = egress
+        context.events = roomEvents
         rooms = RoomManager(context: context)
         let verifier = TokenVerifier(keys: configuration.keys)
         rtc = RTCService(rooms: rooms, admission: JoinAdmission(verifier: verifier),
@@ -74,6 +87,8 @@ public final class SwitchboardServer: Sendable {
     public func run() async throws {
         // Before anything can record: what a previous process left unfinished is repaired.
         egress.recoverUnfinished()
+        // Before rooms open: what a previous run left undelivered goes first.
+        webhooks?.start()
         transports.start()
         await rooms.start()
         for address in transports.localAddresses {
@@ -108,6 +123,9 @@ public final class SwitchboardServer: Sendable {
         logger.notice("shutting down: closing rooms and \(transports.activeTransports) transport(s)")
         await rooms.stop(reason: .serverShutdown)
         await egress.shutdown()
+        // room_finished and the last egress events into the outbox, then a short chance to send them.
+        roomEvents?.drain()
+        await webhooks?.stop(grace: .seconds(2))
         transports.stop()
         try? store.close()
     }
@@ -131,7 +149,8 @@ public final class SwitchboardServer: Sendable {
             }
         }
         router.get("/healthz") { _, _ in "ok\n" }
-        MetricsEndpoint(transports: transports, stats: rooms.context.stats, quality: rooms.context.qualityCounts).register(on: router)
+        MetricsEndpoint(transports: transports, stats: rooms.context.stats, quality: rooms.context.qualityCounts,
+                        webhooks: webhooks?.metrics).register(on: router)
         router.get("/readyz") { _, _ -> Response in
             transports.localAddresses.isEmpty ? Response(status: .serviceUnavailable) : Response(status: .ok)
         }

@@ -43,6 +43,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("web-dir"), help: "Directory of the demo page (default: web/ of the checkout; \"\" for none).")
     var webDir: String?
 
+    @Option(name: .customLong("webhook-url"), help: "POST LiveKit webhook events to this http:// URL (repeatable).")
+    var webhookURL: [String] = []
+
     @Option(help: "YAML config file (livekit-server key names where they mean the same).")
     var config: String?
 
@@ -71,6 +74,7 @@ struct Serve: AsyncParsableCommand {
         if let dataDir { settings.dataDirectory = dataDir }
         if let recordingsDir { settings.recordingsDirectory = recordingsDir }
         if let webDir { settings.webDirectory = webDir }
+        if !webhookURL.isEmpty { settings.webhookURLs = webhookURL }
         if let logLevel { settings.logLevel = logLevel }
         if let srtpProfiles { try settings.setSRTPProfiles(commaSeparated: srtpProfiles) }
         if dev || settings.development { settings.applyDevelopmentDefaults(bindExplicit: !bind.isEmpty || config != nil) }
