@@ -58,15 +58,18 @@ async function join() {
   setStatus(`Joining ${room}…`);
   try {
     const token = await getToken(room, name, ui.record.checked);
+    // URL options: `video=WxH` camera size (default 640x360), `simulcast=1` three layers,
+    // `publish=0` join to watch only.
+    const [width, height] = (params.get('video') || '640x360').split('x').map(Number);
     try {
-      localStream = await navigator.mediaDevices.getUserMedia({
-        audio: true, video: { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24 } },
+      localStream = params.get('publish') === '0' ? null : await navigator.mediaDevices.getUserMedia({
+        audio: true, video: { width: { ideal: width || 640 }, height: { ideal: height || 360 }, frameRate: { ideal: 24 } },
       });
     } catch (err) {
       console.warn('switchboard: no camera/microphone, joining to watch only', err);
       localStream = null;
     }
-    client = new SwitchboardClient();
+    client = new SwitchboardClient({ simulcast: params.get('simulcast') === '1' });
     window.__switchboard.client = client;
     wireClient(client);
     ui.form.hidden = true;

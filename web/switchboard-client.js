@@ -36,6 +36,12 @@ export function tokenClaims(token) {
 }
 
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
+// LiveKit's simulcast layer names: quarter, half and full size.
+const SIMULCAST_LAYERS = [
+  { rid: 'q', quality: 'LOW', scale: 4, maxBitrate: 150_000 },
+  { rid: 'h', quality: 'MEDIUM', scale: 2, maxBitrate: 500_000 },
+  { rid: 'f', quality: 'HIGH', scale: 1, maxBitrate: 1_500_000 },
+];
 const ICE_DISCONNECTED_GRACE_MS = 5000;
 
 /**
@@ -54,9 +60,14 @@ const ICE_DISCONNECTED_GRACE_MS = 5000;
  * quality, streamStates}`; `info` is its latest ParticipantInfo (JSON).
  */
 export class SwitchboardClient extends EventTarget {
-  constructor({ serverURL = location.origin } = {}) {
+  /**
+   * `simulcast`: publish camera video as three VP8 layers (rid q/h/f at 1/4, 1/2 and full
+   * size), so the server can give each subscriber the layer it asks for (`setTrackSettings`).
+   */
+  constructor({ serverURL = location.origin, simulcast = false } = {}) {
     super();
     this.serverURL = serverURL;
+    this.simulcast = simulcast;
     this.token = null;
     this.state = 'idle';
     this.room = null;
@@ -101,6 +112,15 @@ export class SwitchboardClient extends EventTarget {
       });
     }
     await this._publishLocalTracks();
+  }
+
+  /**
+   * Asks the server for a remote video track at the size it is shown (`width`/`height`, picks
+   * the simulcast layer), or at a `quality` ('LOW' | 'MEDIUM' | 'HIGH'), or stops it for us
+   * (`disabled`): LiveKit's `trackSetting`.
+   */
+  setTrackSettings(trackSid, { width = 0, height = 0, quality = 'HIGH', disabled = false } = {}) {
+    this.signal?.send('trackSetting', { trackSids: [trackSid], disabled, quality, width, height });
   }
 
   /** Mutes or unmutes the local track of `kind` ('audio' | 'video'): stops sending and tells the room. */
@@ -251,15 +271,24 @@ export class SwitchboardClient extends EventTarget {
     if (!pc || !unpublished.length) return;
     for (const local of unpublished) {
       const settings = local.track.getSettings();
+      const width = settings.width || 0, height = settings.height || 0;
+      const simulcast = this.simulcast && local.track.kind === 'video';
       const published = this._waitFor(this._pendingPublished, local.track.id, 10000, 'trackPublished');
       this.signal.send('addTrack', {
         cid: local.track.id, name: local.name, type: local.track.kind === 'video' ? 'VIDEO' : 'AUDIO',
         source: local.source, muted: local.muted,
-        ...(local.track.kind === 'video' ? { width: settings.width || 0, height: settings.height || 0 } : {}),
+        ...(local.track.kind === 'video' ? { width, height } : {}),
+        // The layers' sizes let the server match a subscriber's rendered size to a layer.
+        ...(simulcast ? { layers: SIMULCAST_LAYERS.map((l) => ({
+          quality: l.quality, width: Math.round(width / l.scale), height: Math.round(height / l.scale) })) } : {}),
       });
       const info = await published;
       local.sid = info.sid;
-      pc.addTransceiver(local.track, { direction: 'sendonly', streams: [local.stream] });
+      pc.addTransceiver(local.track, {
+        direction: 'sendonly', streams: [local.stream],
+        ...(simulcast ? { sendEncodings: SIMULCAST_LAYERS.map((l) => ({
+          rid: l.rid, scaleResolutionDownBy: l.scale, maxBitrate: l.maxBitrate })) } : {}),
+      });
     }
     await this._negotiatePublisher(pc);
   }

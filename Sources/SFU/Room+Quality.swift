@@ -7,7 +7,8 @@ import LiveKitProtocol
 /// downlink (what we sent it, as its feedback reports), scores both (docs/quality.md), and
 /// shows the worse. Upstream loss is charged to the publisher only: the downlink's loss comes
 /// from transport-wide feedback on our own sequence numbers, which never counts packets the
-/// publisher failed to deliver. Changed levels go to everyone in the room.
+/// publisher failed to deliver. Changed levels go to everyone in the room; a newcomer first
+/// gets everyone's current level.
 extension Room {
     func updateConnectionQuality() async {
         guard !closed, !participants.isEmpty else { return }
@@ -44,12 +45,22 @@ extension Room {
                 changed.append(participant.qualityInfo)
             }
         }
-        guard !changed.isEmpty else { return }
+        // Everyone gets the changes; a participant that joined since the last window gets every
+        // participant's current level instead (it missed the earlier announcements).
         var update = Livekit_ConnectionQualityUpdate()
         update.updates = changed
-        let encoding = SharedEncoding()
+        var snapshot = Livekit_ConnectionQualityUpdate()
+        snapshot.updates = participants.values.filter { $0.quality.announced }.map(\.qualityInfo)
+        let encoding = SharedEncoding(), snapshotEncoding = SharedEncoding()
         for participant in participants.values {
-            if participant.send(.connectionQuality(update), encoding: encoding) == .overflow { slowConsumer(participant) }
+            let delivery: SignalSink.Delivery?
+            if !participant.quality.hasSnapshot {
+                participant.quality.hasSnapshot = true
+                delivery = snapshot.updates.isEmpty ? nil : participant.send(.connectionQuality(snapshot), encoding: snapshotEncoding)
+            } else {
+                delivery = changed.isEmpty ? nil : participant.send(.connectionQuality(update), encoding: encoding)
+            }
+            if delivery == .overflow { slowConsumer(participant) }
         }
     }
 
@@ -67,6 +78,8 @@ struct ParticipantQuality {
     /// Published tracks that have had media.
     var flowing: Set<String> = []
     var announced = false
+    /// This participant has been sent everyone's level once.
+    var hasSnapshot = false
 
     mutating func update(mos: Double?) -> Bool { tracker.update(mos: mos) }
 }

@@ -27,7 +27,9 @@ extension Room {
             _ = participant.send(.pongResp(pong))
         case .ping(let timestamp)?:
             _ = participant.send(.pong(timestamp))
-        case .trackSetting?, .updateLayers?, .subscriptionPermission?, .syncState?, .simulate?,
+        case .trackSetting(let settings)?:
+            applyTrackSettings(settings, from: participant)
+        case .updateLayers?, .subscriptionPermission?, .syncState?, .simulate?,
              .updateAudioTrack?, .updateVideoTrack?:
             // Accepted; acted on by the forwarding and quality layers once they exist.
             break
