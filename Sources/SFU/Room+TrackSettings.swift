@@ -12,6 +12,8 @@ extension Room {
             let disabled = settings.disabled
             context.transports.execute {
                 guard let consumer = egress.consumer(trackSid: trackSid) else { return }
+                // The allocator's next pass limits this again if the path needs it.
+                consumer.requestedRank = maxRank
                 consumer.maxRank = maxRank
                 consumer.setDisabled(disabled)
             }
@@ -44,5 +46,39 @@ extension Room {
         case .off: 1
         case .UNRECOGNIZED: 3
         }
+    }
+}
+
+/// LiveKit's `stream_state_update`: the allocator paused or resumed tracks for one subscriber.
+extension Room {
+    /// Routes the subscriber's allocator decisions to `sendStreamStates` (set once at join).
+    func watchStreamStates(of participant: Participant) {
+        let egress = participant.subscriber.egress, sid = participant.sid
+        let notify: @Sendable ([(trackSid: String, paused: Bool)]) -> Void = { [weak self] changes in
+            Task { await self?.sendStreamStates(changes, to: sid) }
+        }
+        let logger = self.logger
+        let log: @Sendable (String) -> Void = { logger.debug("\($0)", metadata: ["subscriber": "\(sid)"]) }
+        context.transports.execute {
+            egress.onStreamStates = notify
+            egress.debugLog = log
+        }
+    }
+
+    func sendStreamStates(_ changes: [(trackSid: String, paused: Bool)], to subscriberSid: String) {
+        guard let subscriber = participants[subscriberSid] else { return }
+        var update = Livekit_StreamStateUpdate()
+        for (trackSid, paused) in changes {
+            guard let (publisher, _) = publishedTrack(sid: trackSid) else { continue }
+            var info = Livekit_StreamStateInfo()
+            info.participantSid = publisher.sid
+            info.trackSid = trackSid
+            info.state = paused ? .paused : .active
+            update.streamStates.append(info)
+            logger.info("stream \(paused ? "paused" : "resumed") for subscriber",
+                        metadata: ["subscriber": "\(subscriber.identity)", "track": "\(trackSid)"])
+        }
+        guard !update.streamStates.isEmpty else { return }
+        if subscriber.send(.streamStateUpdate(update)) == .overflow { slowConsumer(subscriber) }
     }
 }

@@ -119,6 +119,7 @@ public actor Room {
         let participant = Participant(sid: participantSid, request: request, sink: sink, subscriber: subscriber,
                                       publisher: PublisherConnection(transports: context.transports, stats: context.stats))
         participants[participantSid] = participant
+        watchStreamStates(of: participant)
         everHadParticipants = true
         emptySince = nil
 

@@ -8,20 +8,27 @@ carol's is clean. The server scores every participant each 2 s window (docs/qual
 - 10 % loss towards bob: bob drops to POOR or GOOD within 5 s; alice (whose uplink is clean)
   and carol stay EXCELLENT: downstream loss is charged to the subscriber who suffers it.
 - Loss removed: bob is EXCELLENT again within 10 s.
+- A 300 kbit/s cap towards bob (with a livekit SDK publisher): the allocator pauses the video it
+  cannot carry instead of flooding the link, and resumes it when the cap is lifted.
 """
 import asyncio
 import time
 
 import pytest
-from livekit.protocol import models
+from livekit.protocol import models, rtc as lk_rtc
+
+from livekit import rtc
 
 from lk_raw import PatternVideo, RawParticipant, ToneAudio, via_relay
+from lk_sdk import PatternSource, ToneSource
+from lk_sdk import run as run_sdk
 from test_recording import run
 from udp_relay import LossyRelay
 
 pytestmark = pytest.mark.filterwarnings("ignore:The HMAC key is")
 
 EXCELLENT = models.ConnectionQuality.EXCELLENT
+rtc_paused, rtc_active = lk_rtc.StreamState.PAUSED, lk_rtc.StreamState.ACTIVE
 LEVELS = {models.ConnectionQuality.EXCELLENT: "excellent", models.ConnectionQuality.GOOD: "good",
           models.ConnectionQuality.POOR: "poor", models.ConnectionQuality.LOST: "lost"}
 
@@ -108,3 +115,87 @@ def test_quality_follows_a_lossy_subscriber_path(start_server):
         raise
     print(f"bob degraded {report['degraded_after']:.1f} s after the loss started, recovered "
           f"{report['recovered_after']:.1f} s after it stopped; relay {report['relay']}")
+
+
+def stream_states(participant):
+    """(time, track_sid, state) from the stream_state_update messages received."""
+    out = []
+    for t, resp in participant.responses:
+        if resp.WhichOneof("message") == "stream_state_update":
+            out += [(t, s.track_sid, s.state) for s in resp.stream_state_update.stream_states]
+    return out
+
+
+def test_rate_cap_pauses_video_instead_of_flooding(start_server):
+    """alice is the livekit SDK (libwebrtc) publishing 640x480 video at up to 1.5 Mbit/s, one
+    layer, and a tone; bob is aiortc behind the relay. A 300 kbit/s cap towards bob: his quality
+    drops within 5 s and the server pauses alice's video for him (stream_state_update PAUSED;
+    audio goes on), so the capped link is no longer flooded. The cap lifted, bob is excellent
+    within 10 s and gets video again (ACTIVE)."""
+    server = start_server("--log-level", "debug")
+    relay = LossyRelay(upstream=None, loss=0.0, seed=12, down_loss=0.0)
+    report = {}
+
+    async def body(session):
+        await relay.start()
+        bob = RawParticipant(server.http_port, "bob", rewrite_offer=via_relay(relay))
+        try:
+            await bob.connect()
+            alice = await session.join("alice")
+            video, audio = PatternSource(640, 480, 30), ToneSource()
+            session.spawn(video.run())
+            session.spawn(audio.run())
+            await asyncio.wait_for(alice.local_participant.publish_track(
+                rtc.LocalAudioTrack.create_audio_track("mic", audio.source),
+                rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)), 15)
+            await asyncio.wait_for(alice.local_participant.publish_track(
+                rtc.LocalVideoTrack.create_video_track("cam", video.source),
+                rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_CAMERA, video_codec=rtc.VideoCodec.VP8, simulcast=False,
+                                        video_encoding=rtc.VideoEncoding(max_framerate=30, max_bitrate=1_500_000))), 15)
+            await bob.wait_subscribed(timeout=20)
+            await wait_level(bob, bob.sid, {EXCELLENT}, 10, "bob excellent on a clean path")
+            await asyncio.sleep(3)  # libwebrtc ramps its bitrate up
+            d0, t0 = dict(relay.stats["down"]), time.monotonic()
+            await asyncio.sleep(2)
+            report["packets_per_s_clean"] = (relay.stats["down"]["media"] - d0["media"]) / (time.monotonic() - t0)
+
+            relay.rate["down"] = 300_000
+            t_cap = time.monotonic()
+            await wait_level(bob, bob.sid, {models.ConnectionQuality.POOR, models.ConnectionQuality.GOOD}, 5,
+                             "bob poor/good behind a 300 kbit/s cap")
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not any(s == rtc_paused for _, _, s in stream_states(bob)):
+                await asyncio.sleep(0.1)
+            paused = [round(t - t_cap, 1) for t, _, s in stream_states(bob) if s == rtc_paused]
+            assert paused, f"the server kept flooding: no stream paused for bob; relay {relay.stats}"
+            report["paused_after"] = paused[0]
+            # Paused: what the server sends bob falls to about audio (no flood).
+            await asyncio.sleep(1)
+            d0, t0 = dict(relay.stats["down"]), time.monotonic()
+            await asyncio.sleep(3)
+            report["packets_per_s_paused"] = (relay.stats["down"]["media"] - d0["media"]) / (time.monotonic() - t0)
+            assert report["packets_per_s_paused"] < 0.5 * report["packets_per_s_clean"], report
+
+            relay.rate["down"] = None
+            t_clear = time.monotonic()
+            t_good = await wait_level(bob, bob.sid, {EXCELLENT}, 10, "bob excellent after the cap is lifted")
+            report["excellent_after"] = t_good - t_clear
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not any(s == rtc_active and t > t_clear for t, _, s in stream_states(bob)):
+                await asyncio.sleep(0.1)
+            resumed = [round(t - t_clear, 1) for t, _, s in stream_states(bob) if s == rtc_active and t > t_clear]
+            assert resumed, f"video never resumed for bob; states {stream_states(bob)}"
+            report["resumed_after"] = resumed[0]
+            report["relay"] = relay.stats
+        finally:
+            await bob.close()
+            relay.close()
+
+    try:
+        run_sdk(server, body, 120)
+    except BaseException:
+        print("\n".join(l for l in server.log_lines if "quality window" in l or "stream " in l))
+        raise
+    print(f"cap: video paused for bob after {report['paused_after']} s; {report['packets_per_s_clean']:.0f} packets/s "
+          f"offered to him before, {report['packets_per_s_paused']:.0f} while paused; lifted: excellent after "
+          f"{report['excellent_after']:.1f} s, video resumed after {report['resumed_after']} s; relay {report['relay']}")

@@ -4,11 +4,13 @@ The client is given the relay's address instead of the server's (e.g. by rewriti
 lines of the server's SDP); with ICE-lite the server answers whatever address its packets come
 from, which is the relay's server-side socket. Everything stays on 127.0.0.1.
 
-Only RTP and RTCP (first byte 128..191, RFC 7983) are dropped, with a seeded random generator per
+A rate cap per direction (`rate`, bit/s) drops what exceeds a 100 ms token bucket. Only RTP and
+RTCP (first byte 128..191, RFC 7983) are dropped, with a seeded random generator per
 direction: STUN and DTLS pass untouched, so the connection setup is not what gets measured.
 """
 import asyncio
 import random
+import time
 
 
 def _is_rtp_or_rtcp(data):
@@ -34,6 +36,10 @@ class LossyRelay:
     def __init__(self, upstream, loss=0.05, seed=4, down_loss=None):
         self.upstream = upstream
         self.loss = {"up": loss, "down": loss if down_loss is None else down_loss}
+        # Rate cap per direction in bit/s (None: none): a token bucket of 100 ms; RTP/RTCP
+        # beyond it is dropped, as a shaped link's full queue would.
+        self.rate = {"up": None, "down": None}
+        self._bucket = {"up": [0.0, 0.0], "down": [0.0, 0.0]}  # tokens (bits), last refill time
         self.rng = {"up": random.Random(seed), "down": random.Random(seed + 1)}
         self.stats = {d: {"forwarded": 0, "dropped": 0, "media": 0} for d in ("up", "down")}
         self.client_addr = None
@@ -60,6 +66,19 @@ class LossyRelay:
         if self.rng[direction].random() < self.loss[direction]:
             self.stats[direction]["dropped"] += 1
             return True
+        rate = self.rate[direction]
+        if rate:
+            bucket = self._bucket[direction]
+            now = time.monotonic()
+            bucket[0] = min(bucket[0] + (now - bucket[1]) * rate, rate * 0.1)
+            bucket[1] = now
+            bits = (len(data) + 28) * 8
+            if bucket[0] < bits:
+                self.stats[direction]["dropped"] += 1
+                self.stats[direction].setdefault("rate_dropped", 0)
+                self.stats[direction]["rate_dropped"] += 1
+                return True
+            bucket[0] -= bits
         return False
 
     def _from_client(self, data, addr):

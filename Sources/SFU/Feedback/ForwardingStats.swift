@@ -8,6 +8,8 @@ public final class ForwardingStats: Sendable {
         case retransmissions
         /// NACKed packets no longer in the cache.
         case retransmissionMisses
+        /// NACKed packets not resent: asked again within a round trip, over the budget, or paused.
+        case retransmissionsSuppressed
         /// Sequence numbers requested from publishers (first requests; retries not counted).
         case nacksSent
         /// Missing packets that arrived later (retransmitted after our NACK, or reordered).
@@ -24,6 +26,7 @@ public final class ForwardingStats: Sendable {
 
     private let retransmissions = Atomic<Int>(0)
     private let retransmissionMisses = Atomic<Int>(0)
+    private let retransmissionsSuppressed = Atomic<Int>(0)
     private let nacksSent = Atomic<Int>(0)
     private let recovered = Atomic<Int>(0)
     private let keyframeRequests = Atomic<Int>(0)
@@ -39,6 +42,7 @@ public final class ForwardingStats: Sendable {
         switch counter {
         case .retransmissions: retransmissions.add(n, ordering: .relaxed)
         case .retransmissionMisses: retransmissionMisses.add(n, ordering: .relaxed)
+        case .retransmissionsSuppressed: retransmissionsSuppressed.add(n, ordering: .relaxed)
         case .nacksSent: nacksSent.add(n, ordering: .relaxed)
         case .recovered: recovered.add(n, ordering: .relaxed)
         case .keyframeRequests: keyframeRequests.add(n, ordering: .relaxed)
@@ -54,6 +58,7 @@ public final class ForwardingStats: Sendable {
         switch counter {
         case .retransmissions: retransmissions.load(ordering: .relaxed)
         case .retransmissionMisses: retransmissionMisses.load(ordering: .relaxed)
+        case .retransmissionsSuppressed: retransmissionsSuppressed.load(ordering: .relaxed)
         case .nacksSent: nacksSent.load(ordering: .relaxed)
         case .recovered: recovered.load(ordering: .relaxed)
         case .keyframeRequests: keyframeRequests.load(ordering: .relaxed)

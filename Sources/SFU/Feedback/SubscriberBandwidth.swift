@@ -18,6 +18,9 @@ final class SubscriberBandwidth: @unchecked Sendable {
     /// Packets reported by transport-wide feedback, and lost among them, since the last window.
     private var windowReported = 0
     private var windowLost = 0
+    /// The same for the stream allocator's shorter interval.
+    private var allocatorReported = 0
+    private var allocatorLost = 0
 
     init(configuration: SendSideBandwidthEstimator.Configuration = .init()) {
         estimator = SendSideBandwidthEstimator(configuration: configuration)
@@ -46,8 +49,11 @@ final class SubscriberBandwidth: @unchecked Sendable {
             SendSideBandwidthEstimator.PacketFeedback(sequence: $0.sequenceNumber, arrivalTimeUs: $0.arrivalTime)
         }
         let matched = estimator.onTransportFeedback(packets, atUs: nowNanoseconds / 1000)
+        let lost = results.reduce(0) { $0 + ($1.arrivalTime == nil ? 1 : 0) }
         windowReported += results.count
-        windowLost += results.reduce(0) { $0 + ($1.arrivalTime == nil ? 1 : 0) }
+        windowLost += lost
+        allocatorReported += results.count
+        allocatorLost += lost
         feedbackCount &+= 1
         publish()
         return matched
@@ -63,6 +69,8 @@ final class SubscriberBandwidth: @unchecked Sendable {
     func receive(fractionLost: UInt8, packets: Int, roundTrip: Int64?, nowNanoseconds: Int64) {
         if let roundTrip { estimator.updateRTT(roundTrip / 1000) }
         guard !estimator.hasTransportFeedback else { return }
+        allocatorReported += packets
+        allocatorLost += Int(fractionLost) * packets / 256
         estimator.onReceiverReport(fractionLost: fractionLost, packetsSinceLast: packets, rttUs: roundTrip.map { $0 / 1000 },
                                    atUs: nowNanoseconds / 1000)
         publish()
@@ -76,6 +84,14 @@ final class SubscriberBandwidth: @unchecked Sendable {
     func takeLossWindow() -> (reported: Int, lost: Int) {
         defer { windowReported = 0; windowLost = 0 }
         return (windowReported, windowLost)
+    }
+
+    /// Whether the path showed congestion since the last call (over 10 % of the reported
+    /// packets lost, or the delay-based detector over-using), and the fraction lost.
+    func takeCongestion() -> (congested: Bool, lossFraction: Double) {
+        defer { allocatorReported = 0; allocatorLost = 0 }
+        let loss = allocatorReported >= 10 ? Double(allocatorLost) / Double(allocatorReported) : 0
+        return (loss > 0.10 || estimator.usage == .overusing, loss)
     }
 
     private func publish() { published.store(estimator.targetBitrate, ordering: .relaxed) }

@@ -65,22 +65,31 @@ final class Consumer: @unchecked Sendable {
 
     /// The simulcast layer (Producer rank) this consumer forwards now; nil before the first.
     var layerRank: Int?
-    /// The best layer the subscriber wants (update_track_settings) and the allocator allows.
+    /// The best layer the subscriber asked for (update_track_settings).
+    var requestedRank = Int.max
+    /// The best layer it gets: the requested one, or less if the allocator says so.
     var maxRank = Int.max
     private var pausedByPublisher = false
+    /// The stream allocator paused it (the subscriber's path cannot carry its lowest layer).
+    private(set) var pausedByAllocator = false
     /// The subscriber disabled the track (update_track_settings `disabled`).
     private(set) var disabled = false
 
     /// Publisher mute (or unsubscribe pending) on or off.
     func setPaused(_ paused: Bool) {
         pausedByPublisher = paused
-        applyPause(pausedByPublisher || disabled)
+        applyPause(pausedByPublisher || disabled || pausedByAllocator)
+    }
+
+    func setAllocatorPaused(_ paused: Bool) {
+        pausedByAllocator = paused
+        applyPause(pausedByPublisher || disabled || pausedByAllocator)
     }
 
     /// The subscriber disabled or re-enabled the track.
     func setDisabled(_ disabled: Bool) {
         self.disabled = disabled
-        applyPause(pausedByPublisher || disabled)
+        applyPause(pausedByPublisher || disabled || pausedByAllocator)
     }
 
     /// Pause or resume; resuming video waits for a keyframe, and the sequence/timestamp line is
@@ -157,6 +166,22 @@ final class Consumer: @unchecked Sendable {
                 bandwidth?.commitStamp(size: buffer.count, nowNanoseconds: monotonicNanoseconds())
             }
         }
+    }
+
+    /// When each recent sequence number was last resent (slot = sequence mod 256).
+    private var resentAt = [Int64](repeating: 0, count: 256)
+    private var resentSequence = [UInt16](repeating: 0, count: 256)
+
+    /// Whether `sequence` may be resent now: not if it was resent less than a round trip ago
+    /// (the subscriber's repeated NACK crossed our answer).
+    func mayRetransmit(_ sequence: UInt16, now: Int64, roundTrip: Int64) -> Bool {
+        let slot = Int(sequence & 0xFF)
+        if resentSequence[slot] == sequence && resentAt[slot] != 0 && now - resentAt[slot] < max(roundTrip, 20_000_000) {
+            return false
+        }
+        resentSequence[slot] = sequence
+        resentAt[slot] = now
+        return true
     }
 
     /// The publisher sequence number that became `sequence` for this subscriber.

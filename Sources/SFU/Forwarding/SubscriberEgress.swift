@@ -45,9 +45,19 @@ final class SubscriberEgress: @unchecked Sendable {
         for rtcp in packets {
             switch rtcp {
             case .genericNACK(let nack):
-                guard let (consumer, producer) = consumers[nack.mediaSSRC] else { continue }
+                guard let (consumer, producer) = consumers[nack.mediaSSRC], !consumer.paused else { continue }
+                refillRetransmissionBudget(now: monotonicNanoseconds())
                 for sequence in nack.lostSequenceNumbers {
+                    // A path that loses the media loses the resends too: answer each sequence
+                    // at most once per round trip, and within a byte budget, so NACKs never
+                    // multiply the load on a congested link.
+                    guard consumer.mayRetransmit(sequence, now: monotonicNanoseconds(), roundTrip: roundTrip ?? 100_000_000),
+                          retransmissionBudget > 0 else {
+                        stats.add(.retransmissionsSuppressed)
+                        continue
+                    }
                     if let cached = producer.cache(ssrc: consumer.sourceSSRC)?.packet(sequenceNumber: consumer.sourceSequence(for: sequence)) {
+                        retransmissionBudget -= cached.count
                         consumer.retransmit(cached)
                         retransmissions &+= 1
                         stats.add(.retransmissions)
@@ -75,6 +85,18 @@ final class SubscriberEgress: @unchecked Sendable {
                 break
             }
         }
+    }
+
+    /// Bytes of retransmissions allowed now: a token bucket refilled at a quarter of the
+    /// estimate (at least 100 kbit/s), holding at most 200 ms of it.
+    private var retransmissionBudget = 0
+    private var lastBudgetRefill: Int64 = 0
+
+    private func refillRetransmissionBudget(now: Int64) {
+        let rate = max(bandwidth.estimate / 4, 100_000) / 8  // bytes per second
+        let elapsed = lastBudgetRefill == 0 ? 200_000_000 : min(now - lastBudgetRefill, 200_000_000)
+        lastBudgetRefill = now
+        retransmissionBudget = Int(min(Int64(retransmissionBudget) + rate * elapsed / 1_000_000_000, rate / 5))
     }
 
     /// RTT = arrival - (time we sent the echoed SR) - DLSR. We remember each SR we sent rather
@@ -138,8 +160,73 @@ final class SubscriberEgress: @unchecked Sendable {
         return window
     }
 
+    // MARK: Stream allocation
+
+    private var allocator = StreamAllocator()
+    private var lastAllocation: Int64 = 0
+    private var lastAllocationStart: Int64 = 0
+    private var allocationOctetsPrior = 0
+    private var allocationPacketsPrior = 0
+    static let allocationInterval: Int64 = 500_000_000
+    /// Told (on the media thread) which tracks the allocator paused (true) or resumed (false).
+    var onStreamStates: (@Sendable ([(trackSid: String, paused: Bool)]) -> Void)?
+    /// Debug log of allocation changes (not per packet: only when a decision changes).
+    var debugLog: (@Sendable (String) -> Void)?
+
+    /// Every 500 ms: fit the subscribed layers to the path (see `StreamAllocator`).
+    private func allocate(now: Int64) {
+        guard now - lastAllocation >= Self.allocationInterval else { return }
+        lastAllocation = now
+        let layerTimeout = Int64(Producer.layerTimeout.components.seconds) * 1_000_000_000
+        var tracks: [StreamAllocator.Track] = []
+        var wanted: Int64 = 0
+        let clock = ContinuousClock.now
+        for (consumer, producer) in consumers.values where !consumer.disabled && !producer.muted {
+            let layers = producer.layers
+                .filter { clock - $0.lastPacket <= .nanoseconds(layerTimeout) && $0.rank <= max(consumer.requestedRank, 0) }
+                .map { (rank: $0.rank, bitrate: $0.bitrate) }
+            let usable = layers.isEmpty ? Array(producer.layers.prefix(1).map { (rank: $0.rank, bitrate: $0.bitrate) }) : layers
+            wanted += Int64(usable.last?.bitrate ?? 0)
+            tracks.append(.init(trackSid: consumer.trackSid, isVideo: consumer.isVideo, layers: usable))
+        }
+        bandwidth.desiredBitrate = wanted
+        let (congested, loss) = bandwidth.takeCongestion()
+        // What got through in this interval: the limit never exceeds it (a receiver-report-only
+        // subscriber's estimate cannot see a rate cap, only the loss it causes).
+        var octets = 0, packets = 0
+        for (consumer, _) in consumers.values {
+            octets += consumer.octetsSent
+            packets += consumer.packetsSent
+        }
+        let sentBits = (octets - allocationOctetsPrior + (packets - allocationPacketsPrior) * 40) * 8
+        allocationOctetsPrior = octets
+        allocationPacketsPrior = packets
+        let delivered = Int64(Double(sentBits) * (1 - loss) * 1_000_000_000 / Double(max(now - lastAllocationStart, 1)))
+        lastAllocationStart = now
+        let estimate = congested ? min(bandwidth.estimate, max(delivered, 30_000)) : bandwidth.estimate
+        let limitBefore = allocator.limit
+        allocator.update(congested: congested, estimate: estimate, wanted: wanted, now: now)
+        if allocator.limit != limitBefore, let debugLog {
+            debugLog("allocation limit \(allocator.limit.map(String.init) ?? "none") (was \(limitBefore.map(String.init) ?? "none")), "
+                     + "congested \(congested), loss \(Int(loss * 100)) %, estimate \(bandwidth.estimate), delivered \(delivered), wanted \(wanted), "
+                     + "tracks \(tracks.map { "\($0.trackSid) \($0.layers.map { "\($0.rank):\($0.bitrate)" })" })")
+        }
+        let decisions = allocator.allocate(tracks)
+        var changes: [(trackSid: String, paused: Bool)] = []
+        for (consumer, _) in consumers.values {
+            guard let decision = decisions[consumer.trackSid] else { continue }
+            consumer.maxRank = min(consumer.requestedRank, decision.maxRank ?? Int.max)
+            if decision.paused != consumer.pausedByAllocator {
+                consumer.setAllocatorPaused(decision.paused)
+                changes.append((consumer.trackSid, decision.paused))
+            }
+        }
+        if !changes.isEmpty { onStreamStates?(changes) }
+    }
+
     /// Sender reports for every stream that has sent media and whose publisher has sent one.
     func tick(now: Int64) {
+        allocate(now: now)
         guard let transport, now - lastSenderReports >= Self.senderReportInterval else { return }
         lastSenderReports = now
         for (consumer, producer) in consumers.values where consumer.packetsSent > 0 {

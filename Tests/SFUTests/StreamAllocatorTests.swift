@@ -1,0 +1,59 @@
+@testable import SFU
+import XCTest
+
+final class StreamAllocatorTests: XCTestCase {
+    private let s: Int64 = 1_000_000_000
+    private let tracks = [
+        StreamAllocator.Track(trackSid: "TR_audio", isVideo: false, layers: [(0, 40_000)]),
+        StreamAllocator.Track(trackSid: "TR_a", isVideo: true, layers: [(1, 150_000), (2, 500_000), (3, 1_500_000)]),
+        StreamAllocator.Track(trackSid: "TR_b", isVideo: true, layers: [(0, 600_000)]),
+    ]
+
+    func testUncongestedPathGetsEverything() {
+        let decisions = StreamAllocator().allocate(tracks)
+        XCTAssertEqual(decisions.count, 3)
+        XCTAssertTrue(decisions.values.allSatisfy { $0 == .init(maxRank: nil, paused: false) })
+    }
+
+    func testCongestionKeepsAudioLowersLayersAndPausesWhatDoesNotFit() {
+        var allocator = StreamAllocator()
+        allocator.update(congested: true, estimate: 400_000, wanted: 2_140_000, now: 10 * s)
+        let decisions = allocator.allocate(tracks)
+        XCTAssertEqual(decisions["TR_audio"], .init(maxRank: nil, paused: false))
+        XCTAssertEqual(decisions["TR_a"], .init(maxRank: 1, paused: false), "the lowest layer fits, the next does not")
+        XCTAssertEqual(decisions["TR_b"], .init(maxRank: 0, paused: true), "a single 600k layer cannot fit in 360k")
+    }
+
+    func testRecoveryStepsUpThenLiftsTheLimit() {
+        var allocator = StreamAllocator()
+        allocator.update(congested: true, estimate: 400_000, wanted: 2_140_000, now: 10 * s)
+        allocator.update(congested: false, estimate: 400_000, wanted: 2_140_000, now: 12 * s)
+        XCTAssertEqual(allocator.limit, 400_000, "no step before the recovery delay")
+        allocator.update(congested: false, estimate: 400_000, wanted: 2_140_000, now: 14 * s)
+        XCTAssertEqual(allocator.limit, 650_000)
+        XCTAssertEqual(allocator.allocate(tracks)["TR_b"]?.paused, true, "40k audio + 150k + 600k exceed 650k")
+        allocator.update(congested: false, estimate: 400_000, wanted: 2_140_000, now: 18 * s)
+        XCTAssertEqual(allocator.limit, 1_025_000)
+        let resumed = allocator.allocate(tracks)
+        XCTAssertEqual(resumed["TR_b"], .init(maxRank: 0, paused: false), "now everything's lowest layer fits")
+        XCTAssertEqual(resumed["TR_a"], .init(maxRank: 1, paused: false), "235k left is not enough for the next layer")
+        allocator.update(congested: false, estimate: 400_000, wanted: 2_140_000, now: 22 * s)
+        XCTAssertEqual(allocator.limit, 1_587_500)
+        allocator.update(congested: false, estimate: 400_000, wanted: 2_140_000, now: 26 * s)
+        XCTAssertNil(allocator.limit, "covers everything asked for: lifted")
+    }
+
+    func testCongestionRightAfterAStepUpBacksOff() {
+        var allocator = StreamAllocator()
+        allocator.update(congested: true, estimate: 400_000, wanted: 2_000_000, now: 10 * s)
+        allocator.update(congested: false, estimate: 400_000, wanted: 2_000_000, now: 14 * s)
+        XCTAssertEqual(allocator.limit, 650_000)
+        allocator.update(congested: true, estimate: 420_000, wanted: 2_000_000, now: 15 * s)
+        XCTAssertEqual(allocator.limit, 420_000)
+        XCTAssertEqual(allocator.recoveryDelay, 8 * s, "the step up was too much: wait twice as long")
+        allocator.update(congested: false, estimate: 420_000, wanted: 2_000_000, now: 20 * s)
+        XCTAssertEqual(allocator.limit, 420_000)
+        allocator.update(congested: false, estimate: 420_000, wanted: 2_000_000, now: 23 * s)
+        XCTAssertEqual(allocator.limit, 680_000)
+    }
+}
