@@ -68,8 +68,6 @@ struct MetricsEndpoint: Sendable {
              stats[.transportFeedbackReceived]),
             ("switchboard_transport_feedback_matched_packets_total", "Packets in subscribers' transport-wide feedback that matched packets sent to them.",
              stats[.transportFeedbackPacketsMatched]),
-            ("switchboard_remb_sent_total", "REMB messages sent to publishers that did not negotiate transport-wide CC.",
-             stats[.rembSent]),
         ]
         for (name, help, value) in counters { metric(name, "counter", help, [("", "\(value)")]) }
         let webhook: [(String, String, String, Int)] = [

@@ -57,32 +57,3 @@ final class StreamAllocatorTests: XCTestCase {
         XCTAssertEqual(allocator.limit, 680_000)
     }
 }
-
-final class PublisherRateEstimateTests: XCTestCase {
-    private let s: Int64 = 1_000_000_000
-
-    func testCleanPathNeverThrottlesAndLossCutsToWhatArrives() {
-        var estimate = PublisherRateEstimate()
-        // 300 kbit/s arriving, no loss: the REMB stays well above it.
-        for i in 1...5 {
-            estimate.received(bytes: 37_500)
-            let remb = estimate.close(fractionLost: 0, packets: 100, intervalNanoseconds: s, nowNanoseconds: Int64(i) * s,
-                                      roundTripNanoseconds: 50_000_000)
-            XCTAssertGreaterThanOrEqual(remb, 1_000_000)
-        }
-        // 40 % loss with 150 kbit/s arriving: cut to what arrived, less half the loss.
-        estimate.received(bytes: 18_750)
-        let cut = estimate.close(fractionLost: 102, packets: 100, intervalNanoseconds: s, nowNanoseconds: 6 * s,
-                                 roundTripNanoseconds: 50_000_000)
-        XCTAssertEqual(Double(cut), 150_000 * 0.8, accuracy: 10_000)
-        // Loss gone: it grows again, 8 %/s.
-        var last = cut
-        for i in 7...12 {
-            estimate.received(bytes: 15_000)
-            let remb = estimate.close(fractionLost: 0, packets: 100, intervalNanoseconds: s, nowNanoseconds: Int64(i) * s,
-                                      roundTripNanoseconds: 50_000_000)
-            XCTAssertGreaterThan(remb, last)
-            last = remb
-        }
-    }
-}

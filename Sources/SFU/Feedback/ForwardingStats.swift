@@ -22,8 +22,6 @@ public final class ForwardingStats: Sendable {
         case transportFeedbackReceived
         /// Packets those messages reported that matched our sends (proof the numbering holds).
         case transportFeedbackPacketsMatched
-        /// REMB messages sent to publishers without transport-wide CC.
-        case rembSent
     }
 
     private let retransmissions = Atomic<Int>(0)
@@ -37,7 +35,6 @@ public final class ForwardingStats: Sendable {
     private let senderReportsSent = Atomic<Int>(0)
     private let transportFeedbackReceived = Atomic<Int>(0)
     private let transportFeedbackPacketsMatched = Atomic<Int>(0)
-    private let rembSent = Atomic<Int>(0)
 
     public init() {}
 
@@ -54,7 +51,6 @@ public final class ForwardingStats: Sendable {
         case .senderReportsSent: senderReportsSent.add(n, ordering: .relaxed)
         case .transportFeedbackReceived: transportFeedbackReceived.add(n, ordering: .relaxed)
         case .transportFeedbackPacketsMatched: transportFeedbackPacketsMatched.add(n, ordering: .relaxed)
-        case .rembSent: rembSent.add(n, ordering: .relaxed)
         }
     }
 
@@ -71,7 +67,6 @@ public final class ForwardingStats: Sendable {
         case .senderReportsSent: senderReportsSent.load(ordering: .relaxed)
         case .transportFeedbackReceived: transportFeedbackReceived.load(ordering: .relaxed)
         case .transportFeedbackPacketsMatched: transportFeedbackPacketsMatched.load(ordering: .relaxed)
-        case .rembSent: rembSent.load(ordering: .relaxed)
         }
     }
 }

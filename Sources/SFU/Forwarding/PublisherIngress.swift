@@ -38,9 +38,6 @@ final class PublisherIngress: @unchecked Sendable {
     private(set) var roundTrip: Int64 = 50_000_000
     private(set) var roundTripMeasured = false
     private var lastReferenceTime: (compactNTP: UInt32, sentAt: Int64)?
-    /// REMB for publishers without transport-wide CC (see `PublisherRateEstimate`).
-    private var rateEstimate = PublisherRateEstimate()
-    private(set) var lastREMB: Int64?
 
     static let midURI = "urn:ietf:params:rtp-hdrext:sdes:mid"
     static let ridURI = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
@@ -127,7 +124,6 @@ final class PublisherIngress: @unchecked Sendable {
             return
         }
         stream.statistics.record(sequence: header.sequenceNumber, timestamp: header.timestamp, arrival: arrival)
-        rateEstimate.received(bytes: packet.count)
         if stream.nack?.record(sequence: header.sequenceNumber, arrival: arrival) == true { stats.add(.recovered) }
         stream.producer.receive(packet, header: header, rank: stream.rank)
     }
@@ -258,23 +254,6 @@ final class PublisherIngress: @unchecked Sendable {
                 }
             }
             lastReferenceTime = (UInt32(truncatingIfNeeded: ntp >> 16), now)
-            if transportCCExtensionID == nil { sendREMB(blocks: blocks, now: now, transport: transport) }
-        }
-    }
-
-    /// Without transport-wide CC the publisher's own estimator has nothing but our receiver
-    /// reports; REMB tells it the rate its uplink carries (draft-alvestrand-rmcat-remb).
-    private func sendREMB(blocks: [ReceptionReport], now: Int64, transport: WebRTCTransport) {
-        guard !blocks.isEmpty else { return }
-        let worst = blocks.map(\.fractionLost).max() ?? 0
-        let bitrate = rateEstimate.close(fractionLost: worst, packets: 100, intervalNanoseconds: Self.receiverReportInterval,
-                                         nowNanoseconds: now, roundTripNanoseconds: roundTrip)
-        let remb = ReceiverEstimatedMaximumBitrate(senderSSRC: feedbackSSRC, bitrate: UInt64(bitrate),
-                                                   ssrcs: Array(blocks.map(\.ssrc).prefix(ReceiverEstimatedMaximumBitrate.maxSSRCs)))
-        if let bytes = try? RTCPPacket.receiverEstimatedMaximumBitrate(remb).serialized() {
-            transport.sendRTCP(bytes)
-            lastREMB = bitrate
-            stats.add(.rembSent)
         }
     }
 }
