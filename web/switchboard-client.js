@@ -24,6 +24,7 @@
 // local tracks published again). Participants and the page stay as they are meanwhile.
 
 import { SignalConnection, signalURL } from './signal-connection.js';
+import { applySubscribedQualities, layerInfos, sendEncodings } from './simulcast.js';
 
 /** Decodes a JWT's claims (no verification: only to know which grants the page may use). */
 export function tokenClaims(token) {
@@ -36,12 +37,6 @@ export function tokenClaims(token) {
 }
 
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
-// LiveKit's simulcast layer names: quarter, half and full size.
-const SIMULCAST_LAYERS = [
-  { rid: 'q', quality: 'LOW', scale: 4, maxBitrate: 150_000 },
-  { rid: 'h', quality: 'MEDIUM', scale: 2, maxBitrate: 500_000 },
-  { rid: 'f', quality: 'HIGH', scale: 1, maxBitrate: 1_500_000 },
-];
 const ICE_DISCONNECTED_GRACE_MS = 5000;
 
 /**
@@ -279,16 +274,13 @@ export class SwitchboardClient extends EventTarget {
         source: local.source, muted: local.muted,
         ...(local.track.kind === 'video' ? { width, height } : {}),
         // The layers' sizes let the server match a subscriber's rendered size to a layer.
-        ...(simulcast ? { layers: SIMULCAST_LAYERS.map((l) => ({
-          quality: l.quality, width: Math.round(width / l.scale), height: Math.round(height / l.scale) })) } : {}),
+        ...(simulcast ? { layers: layerInfos(width, height) } : {}),
       });
       const info = await published;
       local.sid = info.sid;
-      pc.addTransceiver(local.track, {
-        direction: 'sendonly', streams: [local.stream],
-        ...(simulcast ? { sendEncodings: SIMULCAST_LAYERS.map((l) => ({
-          rid: l.rid, scaleResolutionDownBy: l.scale, maxBitrate: l.maxBitrate })) } : {}),
-      });
+      local.sender = pc.addTransceiver(local.track, {
+        direction: 'sendonly', streams: [local.stream], ...(simulcast ? { sendEncodings: sendEncodings() } : {}),
+      }).sender;
     }
     await this._negotiatePublisher(pc);
   }
@@ -374,6 +366,11 @@ export class SwitchboardClient extends EventTarget {
           this.participants.get(s.participantSid)?.streamStates.set(s.trackSid, s.state || 'ACTIVE');
         }
         break;
+      case 'subscribedQualityUpdate': {
+        const sender = this.localTracks.find((t) => t.sid === body.trackSid)?.sender;
+        if (sender) applySubscribedQualities(sender, body).catch((err) => console.warn('switchboard: dynacast', err));
+        break;
+      }
       case 'roomUpdate': this.room = body.room || {}; this._emit('room', { room: this.room }); break;
       case 'refreshToken': this.token = body; break;
       case 'leave': this._onLeave(body); break;

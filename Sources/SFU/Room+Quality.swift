@@ -13,15 +13,20 @@ extension Room {
     func updateConnectionQuality() async {
         guard !closed, !participants.isEmpty else { return }
         let links = participants.values.map { ($0.sid, $0.publisher.ingress, $0.subscriber.egress) }
-        let windows: [String: (up: [String: StreamWindow], down: StreamWindow?)] = await withCheckedContinuation { continuation in
+        let simulcast = simulcastProducers()
+        typealias Windows = [String: (up: [String: StreamWindow], down: StreamWindow?)]
+        let (windows, needed): (Windows, [String: Int]) = await withCheckedContinuation { continuation in
             context.transports.execute {
-                var result: [String: (up: [String: StreamWindow], down: StreamWindow?)] = [:]
+                var result: Windows = [:]
                 for (sid, ingress, egress) in links {
                     result[sid] = (ingress.qualityWindows(), egress.qualityWindow())
                 }
-                continuation.resume(returning: result)
+                var needed: [String: Int] = [:]
+                for (trackSid, producer, ranks) in simulcast { needed[trackSid] = producer.neededRank(publishedRanks: ranks) }
+                continuation.resume(returning: (result, needed))
             }
         }
+        sendSubscribedQualities(needed)
         var changed: [Livekit_ConnectionQualityInfo] = []
         for (sid, window) in windows {
             guard let participant = participants[sid] else { continue }

@@ -23,6 +23,8 @@ public actor Room {
     var logger: Logger
     /// Participants reported speaking by the last `speakers_changed`, with their level.
     var activeSpeakers: [String: Float] = [:]
+    /// Per simulcast track, the best layer rank last announced to its publisher (dynacast).
+    var lastSubscribedRanks: [String: Int] = [:]
     /// Server-side recordings attached to the room, by egress id (see Room+Recording).
     var recorders: [String: RecorderAttachment] = [:]
     /// Record every participant that publishes (`auto_record`).

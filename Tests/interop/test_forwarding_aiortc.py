@@ -138,7 +138,8 @@ def test_lossy_subscriber_recovers_by_retransmission(start_server):
     lost = sent - lossy["frames"]
     assert lost <= 0.02 * sent, (
         f"behind 5% loss sub2 lost {lost} of {sent} frames ({lost / max(1, sent):.1%} > 2%); "
-        f"first missing: {lossy['missing']}; relay {relay.stats}")
+        f"first missing: {lossy['missing']}; relay {relay.stats}; server: "
+        + " | ".join(l for l in server.log_lines if "stream " in l or "quality" in l or "warning" in l))
     assert lossy["sizes"] == {(WIDTH, HEIGHT)}, lossy["sizes"]
     assert retransmitted is not None, "no switchboard_retransmitted_packets_total on /metrics"
     assert retransmitted > 0, f"switchboard_retransmitted_packets_total = {retransmitted}"

@@ -86,12 +86,20 @@ final class SubscriberBandwidth: @unchecked Sendable {
         return (windowReported, windowLost)
     }
 
-    /// Whether the path showed congestion since the last call (over 10 % of the reported
-    /// packets lost, or the delay-based detector over-using), and the fraction lost.
+    /// Intervals in a row whose reports showed over 10 % loss (intervals without reports
+    /// neither extend nor break the streak).
+    private var lossyStreak = 0
+
+    /// Whether the path showed congestion since the last call, and the fraction lost. Random
+    /// loss of a few percent reads above 10 % in one short interval now and then, so loss
+    /// counts as congestion when it is above 10 % twice in a row or above 25 % once; the
+    /// delay-based detector's over-use counts at once.
     func takeCongestion() -> (congested: Bool, lossFraction: Double) {
         defer { allocatorReported = 0; allocatorLost = 0 }
-        let loss = allocatorReported >= 10 ? Double(allocatorLost) / Double(allocatorReported) : 0
-        return (loss > 0.10 || estimator.usage == .overusing, loss)
+        guard allocatorReported >= 10 else { return (estimator.usage == .overusing, 0) }
+        let loss = Double(allocatorLost) / Double(allocatorReported)
+        lossyStreak = loss > 0.10 ? lossyStreak + 1 : 0
+        return (lossyStreak >= 2 || loss > 0.25 || estimator.usage == .overusing, loss)
     }
 
     private func publish() { published.store(estimator.targetBitrate, ordering: .relaxed) }

@@ -219,6 +219,21 @@ final class Producer: @unchecked Sendable {
         return best ?? lowest
     }
 
+    /// The best of `publishedRanks` anyone needs (dynacast): each unpaused consumer needs the
+    /// best published layer within its limit (whether or not that layer is flowing now, so a
+    /// layer switched off can be asked for again), a recording the best layer; never less than
+    /// the lowest, so a new subscriber gets video at once.
+    func neededRank(publishedRanks: [Int]) -> Int {
+        guard let lowest = publishedRanks.min(), let best = publishedRanks.max() else { return Int.max }
+        if !taps.isEmpty { return best }
+        var needed = lowest
+        for consumer in consumers where !consumer.paused {
+            let within = publishedRanks.filter { $0 <= consumer.maxRank }.max() ?? lowest
+            needed = max(needed, within)
+        }
+        return needed
+    }
+
     /// The cache of the layer `ssrc` (for retransmissions to a consumer on that layer).
     func cache(ssrc: UInt32) -> PacketCache? { layers.first { $0.ssrc == ssrc }?.cache }
 

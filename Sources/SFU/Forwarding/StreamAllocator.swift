@@ -1,8 +1,9 @@
 /// Which layer of each video track one subscriber gets, so its downlink carries what it can
 /// instead of flooding a congested path (LiveKit's stream allocator, simplified).
 ///
-/// Congestion (loss above 10 % or delay over-use in the subscriber's feedback) sets a limit:
-/// the bandwidth estimate, which the loss- and delay-based controllers have already cut. Under
+/// Congestion (loss in the subscriber's feedback, see `SubscriberBandwidth.takeCongestion`, or
+/// delay over-use) sets a limit: the bandwidth estimate, which the loss- and delay-based
+/// controllers have already cut, and never more than what got through. Under
 /// a limit audio is kept whole, every video track gets its lowest layer if it fits (else it is
 /// paused: LiveKit's `stream_state_update` PAUSED), and what is left upgrades tracks one layer
 /// at a time. After `recoveryDelay` without congestion the limit grows by half (plus 50

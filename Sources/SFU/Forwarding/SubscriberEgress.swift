@@ -51,8 +51,13 @@ final class SubscriberEgress: @unchecked Sendable {
                     // A path that loses the media loses the resends too: answer each sequence
                     // at most once per round trip, and within a byte budget, so NACKs never
                     // multiply the load on a congested link.
-                    guard consumer.mayRetransmit(sequence, now: monotonicNanoseconds(), roundTrip: roundTrip ?? 100_000_000),
-                          retransmissionBudget > 0 else {
+                    guard consumer.mayRetransmit(sequence, now: monotonicNanoseconds(), roundTrip: roundTrip ?? 100_000_000) else {
+                        stats.add(.retransmissionsSuppressed)
+                        continue
+                    }
+                    // A first request for this packet: the subscriber lost it (before any repair).
+                    nackedInWindow += 1
+                    guard retransmissionBudget > 0 else {
                         stats.add(.retransmissionsSuppressed)
                         continue
                     }
@@ -130,6 +135,8 @@ final class SubscriberEgress: @unchecked Sendable {
     private var qualityPacketsPrior = 0
     /// Loss from receiver reports (subscribers without transport-wide feedback), per window.
     private var reportedLossWindow: (sum: Double, count: Int) = (0, 0)
+    /// Packets the subscriber NACKed (first requests) in the window: its loss before repair.
+    private var nackedInWindow = 0
 
     /// The downstream path in the window since the last call: loss (transport-wide feedback,
     /// else receiver reports) and RTT. nil when nothing was sent (nothing to judge).
@@ -142,16 +149,23 @@ final class SubscriberEgress: @unchecked Sendable {
         let sentPackets = packets - qualityPacketsPrior
         qualityPacketsPrior = packets
         let (reported, lost) = bandwidth.takeLossWindow()
-        let fromReports = reportedLossWindow
+        let fromReports = reportedLossWindow, nacked = nackedInWindow
         reportedLossWindow = (0, 0)
+        nackedInWindow = 0
         guard sentPackets > 0 else { return nil }
         var window = StreamWindow(kind: video ? .video : .audio, expectedPackets: sentPackets, lostPackets: 0,
                                   rttMs: Double(roundTrip ?? 0) / 1_000_000, jitterMs: 0)
         if bandwidth.hasTransportFeedback {
             // No feedback at all for a window in which we sent: the path is gone.
             window.lostPackets = reported == 0 ? sentPackets : lost * sentPackets / reported
-        } else if fromReports.count > 0 {
-            window.lostPackets = Int(fromReports.sum / Double(fromReports.count) * Double(sentPackets))
+        } else {
+            // Receiver reports count a packet repaired by retransmission as received; its NACKs
+            // say what it lost on the way. The worse of the two.
+            // (NACKs may name packets of the previous window and be repeated after a lost resend:
+            // as a share of all packets involved, they never say "nothing arrived".)
+            let reported = fromReports.count > 0 ? Int(fromReports.sum / Double(fromReports.count) * Double(sentPackets)) : 0
+            let requested = nacked * sentPackets / (sentPackets + nacked)
+            window.lostPackets = min(max(reported, requested), sentPackets - 1)
         }
         // The estimate below what we send is not by itself a bad call: until it has been
         // probed up it is only a lower bound. Congestion shows as loss (above) and delay; the
