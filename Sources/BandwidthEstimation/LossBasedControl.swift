@@ -48,7 +48,10 @@ public struct LossBasedControl: Sendable {
                 lastDecreaseUs = nowUs
             }
         } else if fraction < Self.lowLoss {
-            let grown = Int64(Double(bitrate) * pow(1.08, Double(nowUs - since) / 1_000_000)) + 1000
+            // At most a second's growth per evaluation: after a long silence the rate must not
+            // jump (nor the Double overflow Int64).
+            let seconds = min(Double(nowUs - since) / 1_000_000, 1)
+            let grown = Int64(min(Double(bitrate) * pow(1.08, seconds) + 1000, Double(max(ceiling, bitrate))))
             bitrate = max(bitrate, min(grown, ceiling))
         }
         return bitrate != before

@@ -71,4 +71,17 @@ final class PartsTests: XCTestCase {
         XCTAssertEqual(rate, 510_000)
         XCTAssertEqual(aimd.state, .hold)
     }
+
+    /// Ten minutes without feedback (everyone muted), then a clean report: the rate grows by at
+    /// most a second's worth, and nothing overflows (8 %/s over 600 s is far beyond Int64).
+    func testLongSilenceDoesNotOverflowOrJump() {
+        var control = LossBasedControl(initialBitrate: 1_000_000)
+        control.add(reported: 100, lost: 0)
+        control.evaluate(nowUs: 1_000_000, ceiling: 5_000_000, rttUs: 50_000)
+        let before = control.bitrate
+        control.add(reported: 100, lost: 0)
+        control.evaluate(nowUs: 601_000_000, ceiling: 5_000_000, rttUs: 50_000)
+        XCTAssertLessThanOrEqual(control.bitrate, Int64(Double(before) * 1.08) + 1000)
+        XCTAssertGreaterThan(control.bitrate, before)
+    }
 }

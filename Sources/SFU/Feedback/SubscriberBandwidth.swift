@@ -96,7 +96,9 @@ final class SubscriberBandwidth: @unchecked Sendable {
     /// delay-based detector's over-use counts at once.
     func takeCongestion() -> (congested: Bool, lossFraction: Double) {
         defer { allocatorReported = 0; allocatorLost = 0 }
-        guard allocatorReported >= 10 else { return (estimator.usage == .overusing, 0) }
+        // Over-use counts only with fresh feedback: with everything paused no feedback comes,
+        // and the last signal must not hold the limit down for ever.
+        guard allocatorReported >= 10 else { return (allocatorReported > 0 && estimator.usage == .overusing, 0) }
         let loss = Double(allocatorLost) / Double(allocatorReported)
         lossyStreak = loss > 0.10 ? lossyStreak + 1 : 0
         return (lossyStreak >= 2 || loss > 0.25 || estimator.usage == .overusing, loss)

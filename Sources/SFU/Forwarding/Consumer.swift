@@ -122,6 +122,12 @@ final class Consumer: @unchecked Sendable {
             timestampOffset = started ? (lastTimestamp &+ step) &- header.timestamp : 0
             started = true
             resync = false
+            anchorSource = header.sequenceNumber
+            anchorOutput = header.sequenceNumber &+ sequenceOffset
+        } else if Int16(bitPattern: header.sequenceNumber &- anchorSource) < 0 {
+            // From before the anchor (a late or resent packet of this SSRC from before the
+            // switch): its output number was already used by the previous stretch.
+            return false
         }
         let sequence = header.sequenceNumber &+ sequenceOffset
         let timestamp = header.timestamp &+ timestampOffset
@@ -167,6 +173,14 @@ final class Consumer: @unchecked Sendable {
             }
         }
     }
+
+    /// The first packet after the last re-anchoring (switch, resume): source and output numbers.
+    private var anchorSource: UInt16 = 0
+    private var anchorOutput: UInt16 = 0
+
+    /// Whether output `sequence` was sent since the last re-anchoring: earlier numbers belong
+    /// to another stretch (another layer), whose packets this consumer's cache mapping cannot find.
+    func isSinceAnchor(_ sequence: UInt16) -> Bool { Int16(bitPattern: sequence &- anchorOutput) >= 0 }
 
     /// When each recent sequence number was last resent (slot = sequence mod 256).
     private var resentAt = [Int64](repeating: 0, count: 256)

@@ -184,7 +184,9 @@ final class Producer: @unchecked Sendable {
                 }
             } else if wanted == rank {
                 guard consumer.isReady, !consumer.paused else { continue }
-                if start {
+                // Another layer only at a keyframe we can see (VP8); other codecs stay on the
+                // layer they started on rather than switch mid-GOP.
+                if consumer.layerRank == nil ? start : (isVP8 && keyframe) {
                     consumer.layerRank = rank
                     consumer.forward(readOnly, header: header, isKeyframe: true, clockRate: clockRate)
                 } else {
@@ -265,10 +267,21 @@ final class Producer: @unchecked Sendable {
         return true
     }
 
+    /// A subscriber lost its picture: a keyframe on the layer it forwards (or, before its
+    /// first packet, on the best live layer).
+    func requestKeyframe(now: ContinuousClock.Instant, for consumer: Consumer) {
+        let ssrc = consumer.layerRank == nil ? nil : consumer.sourceSSRC
+        requestKeyframe(now: now, ssrc: ssrc == 0 ? nil : ssrc)
+    }
+
     /// Sends PLI to the publisher, at most once per 500 ms per track (aggregating requests from
     /// every subscriber and from new subscriptions); `force` skips the throttle (a new recording).
     func requestKeyframe(now: ContinuousClock.Instant, ssrc: UInt32? = nil, force: Bool = false) {
-        guard isVideo, let target = ssrc ?? activeSSRC else {
+        // Without an SSRC: the recordings' layer while it flows, else the best live layer (the
+        // recordings' layer may have been switched off by dynacast).
+        let live = layers.last { now - $0.lastPacket <= Self.layerTimeout }?.ssrc
+        let activeLive = lastActivePacket.map { now - $0 <= Self.layerTimeout } ?? false
+        guard isVideo, let target = ssrc ?? (activeLive ? activeSSRC : nil) ?? live ?? activeSSRC else {
             return
         }
         if !force, let last = lastKeyframeRequest, now < last.advanced(by: Self.keyframeRequestInterval) { return }

@@ -42,12 +42,18 @@ struct StreamAllocator {
             lastCongestion = now
             return
         }
-        guard let current = limit, now - lastCongestion >= recoveryDelay,
-              now - (lastStepUp ?? lastCongestion) >= recoveryDelay else { return }
+        guard let current = limit else {
+            // The backoff is forgotten only after a quiet spell, not at the lift itself: a lift
+            // that brings congestion back within 10 s still counts as a failed step.
+            if now - lastCongestion >= 10_000_000_000 && (lastStepUp.map { now - $0 >= 10_000_000_000 } ?? true) {
+                recoveryDelay = Self.initialRecoveryDelay
+            }
+            return
+        }
+        guard now - lastCongestion >= recoveryDelay, now - (lastStepUp ?? lastCongestion) >= recoveryDelay else { return }
         let raised = current + current / 2 + 50_000
         limit = raised >= wanted ? nil : raised
         lastStepUp = now
-        if limit == nil { recoveryDelay = Self.initialRecoveryDelay }
     }
 
     /// Layers per track under the current limit.

@@ -47,7 +47,7 @@ final class SubscriberEgress: @unchecked Sendable {
             case .genericNACK(let nack):
                 guard let (consumer, producer) = consumers[nack.mediaSSRC], !consumer.paused else { continue }
                 refillRetransmissionBudget(now: monotonicNanoseconds())
-                for sequence in nack.lostSequenceNumbers {
+                for sequence in nack.lostSequenceNumbers where consumer.isSinceAnchor(sequence) {
                     // A path that loses the media loses the resends too: answer each sequence
                     // at most once per round trip, and within a byte budget, so NACKs never
                     // multiply the load on a congested link.
@@ -71,9 +71,12 @@ final class SubscriberEgress: @unchecked Sendable {
                     }
                 }
             case .pictureLossIndication(let pli):
-                consumers[pli.mediaSSRC]?.1.requestKeyframe(now: now)
+                // The keyframe is needed on the layer this subscriber is on.
+                if let (consumer, producer) = consumers[pli.mediaSSRC] { producer.requestKeyframe(now: now, for: consumer) }
             case .fullIntraRequest(let fir):
-                for entry in fir.entries { consumers[entry.ssrc]?.1.requestKeyframe(now: now) }
+                for entry in fir.entries {
+                    if let (consumer, producer) = consumers[entry.ssrc] { producer.requestKeyframe(now: now, for: consumer) }
+                }
             case .receiverReport(let report):
                 measureRoundTrip(report.reportBlocks)
                 feedLoss(report.reportBlocks)
@@ -212,7 +215,8 @@ final class SubscriberEgress: @unchecked Sendable {
             octets += consumer.octetsSent
             packets += consumer.packetsSent
         }
-        let sentBits = (octets - allocationOctetsPrior + (packets - allocationPacketsPrior) * 40) * 8
+        // (Lifetime sums drop when a consumer goes away: never a negative interval.)
+        let sentBits = max(octets - allocationOctetsPrior + (packets - allocationPacketsPrior) * 40, 0) * 8
         allocationOctetsPrior = octets
         allocationPacketsPrior = packets
         let delivered = Int64(Double(sentBits) * (1 - loss) * 1_000_000_000 / Double(max(now - lastAllocationStart, 1)))
