@@ -61,6 +61,21 @@ def run(server, body, timeout):
         raise
 
 
+async def publish_camera_and_mic(session, room, width, height, fps, **video_options):
+    """Publishes a synthetic camera (PatternSource, VP8) and microphone (ToneSource) from `room`;
+    `video_options` go to the camera's TrackPublishOptions. Returns the (video, audio) sources."""
+    video, audio = PatternSource(width, height, fps), ToneSource()
+    session.spawn(video.run())
+    session.spawn(audio.run())
+    await asyncio.wait_for(room.local_participant.publish_track(
+        rtc.LocalAudioTrack.create_audio_track("mic", audio.source),
+        rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)), 15)
+    await asyncio.wait_for(room.local_participant.publish_track(
+        rtc.LocalVideoTrack.create_video_track("cam", video.source),
+        rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_CAMERA, video_codec=rtc.VideoCodec.VP8, **video_options)), 15)
+    return video, audio
+
+
 async def wait_until(pred, timeout, what):
     deadline = time.monotonic() + timeout
     while not pred():

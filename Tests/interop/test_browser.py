@@ -32,11 +32,11 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from livekit import api, rtc
+from livekit import api
 
 from conftest import ROOT
 from lk_raw import ROOM
-from lk_sdk import PatternSource, Receiver, ToneSource, run, wait_until
+from lk_sdk import Receiver, publish_camera_and_mic, run, wait_until
 
 pytestmark = pytest.mark.filterwarnings("ignore:The HMAC key is")
 
@@ -266,15 +266,7 @@ def test_browser_and_livekit_sdk_exchange_media(start_server):
     async def body(s):
         sdk = await s.join("sdk-bot")
         rx = Receiver(sdk, s)
-        video, audio = PatternSource(320, 240, 15), ToneSource()
-        s.spawn(video.run())
-        s.spawn(audio.run())
-        await asyncio.wait_for(sdk.local_participant.publish_track(
-            rtc.LocalAudioTrack.create_audio_track("mic", audio.source),
-            rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)), 15)
-        await asyncio.wait_for(sdk.local_participant.publish_track(
-            rtc.LocalVideoTrack.create_video_track("cam", video.source),
-            rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_CAMERA, video_codec=rtc.VideoCodec.VP8)), 15)
+        await publish_camera_and_mic(s, sdk, 320, 240, 15)
 
         with pages() as open_page:
             page = await asyncio.to_thread(open_page, page_url(server, ROOM, "webby"))

@@ -20,7 +20,7 @@ from livekit.protocol import models, rtc as lk_rtc
 from livekit import rtc
 
 from lk_raw import PatternVideo, RawParticipant, ToneAudio, via_relay
-from lk_sdk import PatternSource, ToneSource
+from lk_sdk import publish_camera_and_mic
 from lk_sdk import run as run_sdk
 from test_recording import run
 from udp_relay import LossyRelay
@@ -145,16 +145,8 @@ def test_rate_cap_pauses_video_instead_of_flooding(start_server):
         try:
             await bob.connect()
             alice = await session.join("alice")
-            video, audio = PatternSource(640, 480, 30), ToneSource()
-            session.spawn(video.run())
-            session.spawn(audio.run())
-            await asyncio.wait_for(alice.local_participant.publish_track(
-                rtc.LocalAudioTrack.create_audio_track("mic", audio.source),
-                rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)), 15)
-            await asyncio.wait_for(alice.local_participant.publish_track(
-                rtc.LocalVideoTrack.create_video_track("cam", video.source),
-                rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_CAMERA, video_codec=rtc.VideoCodec.VP8, simulcast=False,
-                                        video_encoding=rtc.VideoEncoding(max_framerate=30, max_bitrate=1_500_000))), 15)
+            await publish_camera_and_mic(session, alice, 640, 480, 30, simulcast=False,
+                                         video_encoding=rtc.VideoEncoding(max_framerate=30, max_bitrate=1_500_000))
             await bob.wait_subscribed(timeout=20)
             await wait_level(bob, bob.sid, {EXCELLENT}, 10, "bob excellent on a clean path")
             await asyncio.sleep(3)  # libwebrtc ramps its bitrate up

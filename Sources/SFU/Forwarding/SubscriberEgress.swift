@@ -194,13 +194,12 @@ final class SubscriberEgress: @unchecked Sendable {
     private func allocate(now: Int64) {
         guard now - lastAllocation >= Self.allocationInterval else { return }
         lastAllocation = now
-        let layerTimeout = Int64(Producer.layerTimeout.components.seconds) * 1_000_000_000
         var tracks: [StreamAllocator.Track] = []
         var wanted: Int64 = 0
         let clock = ContinuousClock.now
         for (consumer, producer) in consumers.values where !consumer.disabled && !producer.muted {
             let layers = producer.layers
-                .filter { clock - $0.lastPacket <= .nanoseconds(layerTimeout) && $0.rank <= max(consumer.requestedRank, 0) }
+                .filter { clock - $0.lastPacket <= Producer.layerTimeout && $0.rank <= consumer.requestedRank }
                 .map { (rank: $0.rank, bitrate: $0.bitrate) }
             let usable = layers.isEmpty ? Array(producer.layers.prefix(1).map { (rank: $0.rank, bitrate: $0.bitrate) }) : layers
             wanted += Int64(usable.last?.bitrate ?? 0)
