@@ -136,6 +136,8 @@ final class SubscriberEgress: @unchecked Sendable {
     // MARK: Connection quality
 
     private var qualityPacketsPrior = 0
+    /// Video packets sent before this window: NACKs can only name those (audio is not NACKed).
+    private var qualityVideoPacketsPrior = 0
     /// Loss from receiver reports (subscribers without transport-wide feedback), per window.
     private var reportedLossWindow: (sum: Double, count: Int) = (0, 0)
     /// Packets the subscriber NACKed (first requests) in the window: its loss before repair.
@@ -144,13 +146,16 @@ final class SubscriberEgress: @unchecked Sendable {
     /// The downstream path in the window since the last call: loss (transport-wide feedback,
     /// else receiver reports) and RTT. nil when nothing was sent (nothing to judge).
     func qualityWindow() -> StreamWindow? {
-        var packets = 0, video = false
+        var packets = 0, videoPackets = 0, video = false
         for (consumer, _) in consumers.values {
             packets += consumer.packetsSent
+            if consumer.isVideo { videoPackets += consumer.packetsSent }
             video = video || (consumer.isVideo && !consumer.paused)
         }
         let sentPackets = packets - qualityPacketsPrior
+        let sentVideoPackets = videoPackets - qualityVideoPacketsPrior
         qualityPacketsPrior = packets
+        qualityVideoPacketsPrior = videoPackets
         let (reported, lost) = bandwidth.takeLossWindow()
         let fromReports = reportedLossWindow, nacked = nackedInWindow
         reportedLossWindow = (0, 0)
@@ -164,10 +169,12 @@ final class SubscriberEgress: @unchecked Sendable {
         } else {
             // Receiver reports count a packet repaired by retransmission as received; its NACKs
             // say what it lost on the way. The worse of the two.
-            // (NACKs may name packets of the previous window and be repeated after a lost resend:
-            // as a share of all packets involved, they never say "nothing arrived".)
+            // NACKs name video packets only, so their loss is a share of the video sent (as a
+            // share of everything, audio would dilute it). They may name packets of the previous
+            // window and be repeated after a lost resend: as a share of all the packets involved
+            // they never say "nothing arrived".
             let reported = fromReports.count > 0 ? Int(fromReports.sum / Double(fromReports.count) * Double(sentPackets)) : 0
-            let requested = nacked * sentPackets / (sentPackets + nacked)
+            let requested = sentVideoPackets > 0 ? nacked * sentPackets / (sentVideoPackets + nacked) : 0
             window.lostPackets = min(max(reported, requested), sentPackets - 1)
         }
         // The estimate below what we send is not by itself a bad call: until it has been
