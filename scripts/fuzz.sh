@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh --replay                             replay the seed corpus with a plain build
 #
 # `make fuzz` runs it with the default time, `make test` with 10. Targets: stun ice rtp rtcp
-# sdp vp8 opus dtls. Each target starts from a fresh temporary copy of its committed seeds in
+# sdp vp8 opus dtls data. Each target starts from a fresh temporary copy of its committed seeds in
 # Tests/Fuzz/corpus/<target>/ (new inputs go there, never into the repository). One summary
 # line per target; exit status 1 if any target crashed, leaked, timed out or ran out of memory
 # (the reproducer and the log stay in artifacts/fuzz/), 2 on a build or usage error.
@@ -36,7 +36,7 @@ SANITIZERS="${FUZZ_SANITIZERS:-fuzzer,address}"
 ARTIFACTS="${FUZZ_ARTIFACTS:-$ROOT/artifacts/fuzz}"
 CORPUS="$ROOT/Tests/Fuzz/corpus"
 
-ALL_TARGETS=(stun ice rtp rtcp sdp vp8 opus dtls)
+ALL_TARGETS=(stun ice rtp rtcp sdp vp8 opus dtls data)
 
 max_len() {
     case "$1" in

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-build_packages=(pkg-config libssl-dev libsrtp2-dev libopus-dev libvpx-dev libsqlite3-dev)
+build_packages=(pkg-config libssl-dev libsrtp2-dev libopus-dev libvpx-dev libsqlite3-dev libusrsctp-dev zlib1g-dev)
 # ffmpeg: ffprobe and FFmpeg's decoders check recordings independently of the server.
 # chromium, chromium-driver, fonts-liberation: the demo page's tests (test_browser.py) run a
 # real headless browser through selenium.

@@ -4,6 +4,7 @@
 // join token (needed when the server is not in --dev mode); `record=1` asks the dev token
 // endpoint for the recording grant. Tests read `window.__switchboard` (see the end of the file).
 
+import { Chat } from './chat.js';
 import { SwitchboardClient, tokenClaims } from './switchboard-client.js';
 import { ICONS, Tile, muteState, play } from './tiles.js';
 
@@ -14,9 +15,11 @@ const ui = {
   joinError: $('join-error'), call: $('call'), tiles: $('tiles'), status: $('status'), roomLabel: $('room-label'),
   recording: $('recording'), mic: $('toggle-mic'), camera: $('toggle-camera'), leave: $('leave'),
   startRecording: $('start-recording'), stopRecording: $('stop-recording'), enableAudio: $('enable-audio'),
+  chatMessages: $('chat-messages'), chatForm: $('chat-form'), chatInput: $('chat-input'),
 };
 
 let client = null;
+let chat = null;
 let localStream = null;
 let localTile = null;
 const tiles = new Map(); // participant sid -> Tile
@@ -72,6 +75,9 @@ async function join() {
     client = new SwitchboardClient({ simulcast: params.get('simulcast') === '1' });
     window.__switchboard.client = client;
     wireClient(client);
+    // Before connecting: the server sends the history as soon as the data channels open.
+    chat = new Chat(client);
+    wireChat(chat);
     ui.form.hidden = true;
     ui.call.hidden = false;
     ui.roomLabel.textContent = room;
@@ -98,6 +104,8 @@ async function join() {
 function leave(byUser = true) {
   client?.leave();
   client = null;
+  chat = null;
+  ui.chatMessages.replaceChildren();
   localStream?.getTracks().forEach((t) => t.stop());
   localStream = null;
   localTile = null;
@@ -109,6 +117,76 @@ function leave(byUser = true) {
   ui.enableAudio.hidden = true;
   setStatus(byUser ? 'You left the room.' : '');
 }
+
+// MARK: Chat
+
+function displayName(identity) {
+  if (identity === client?.localParticipant?.identity) return 'You';
+  for (const p of client?.participants.values() ?? []) if (p.identity === identity) return p.info?.name || identity;
+  return identity || 'Server';
+}
+
+/** Redraws the message list: sender, text, "edited", a delete button on ours, who read up to here. */
+function renderChat() {
+  if (!chat) return;
+  const readBy = new Map(); // message id -> names
+  for (const [identity, id] of chat.receipts) {
+    if (identity === chat.me) continue;
+    readBy.set(id, [...(readBy.get(id) || []), displayName(identity)]);
+  }
+  ui.chatMessages.replaceChildren(...[...chat.messages.values()].map((m) => {
+    const li = document.createElement('li');
+    li.dataset.id = m.id;
+    li.className = m.mine ? 'mine' : '';
+    const who = document.createElement('span');
+    who.className = 'sender';
+    who.textContent = displayName(m.identity);
+    const text = document.createElement('span');
+    text.className = 'text';
+    text.textContent = m.text + (m.edited ? ' (edited)' : '');
+    li.append(who, text);
+    if (m.mine) {
+      const del = document.createElement('button');
+      del.type = 'button';
+      del.className = 'delete';
+      del.textContent = '×';
+      del.setAttribute('aria-label', 'Delete this message');
+      del.addEventListener('click', () => chat?.remove(m.id).catch((err) => setStatus(err.message)));
+      li.append(del);
+    }
+    if (readBy.has(m.id)) {
+      const read = document.createElement('span');
+      read.className = 'read';
+      read.textContent = `Read by ${readBy.get(m.id).join(', ')}`;
+      li.append(read);
+    }
+    return li;
+  }));
+  ui.chatMessages.scrollTop = ui.chatMessages.scrollHeight;
+}
+
+function wireChat(c) {
+  const on = (type, handler) => c.addEventListener(type, (e) => { if (c === chat) handler(e.detail); });
+  on('message', (m) => {
+    renderChat();
+    // Seen: the page is in front, so everything up to here is read.
+    if (!m.mine && document.visibilityState === 'visible') c.markRead(m.id).catch(() => {});
+  });
+  on('deleted', renderChat);
+  on('receipt', renderChat);
+}
+
+ui.chatForm.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const text = ui.chatInput.value.trim();
+  if (!text || !chat) return;
+  ui.chatInput.value = '';
+  try {
+    await chat.send(text);
+  } catch (err) {
+    setStatus(`Message not sent: ${err.message}`);
+  }
+});
 
 // MARK: Client events -> UI
 
@@ -249,13 +327,18 @@ if (params.get('token')) {
 // - `stats()`: a promise of the subscriber connection's inbound video (framesDecoded, frameWidth,
 //   frameHeight) and audio (totalSamplesReceived) per track, and the publisher's outbound streams;
 // - `tiles()`: the remote tiles: name, mic/camera state (`micMuted`, `cameraMuted`), speaking,
-//   quality, and whether the video element is really playing; `local()`: the local tile.
+//   quality, and whether the video element is really playing; `local()`: the local tile;
+// - `chat()`: the chat list as shown: id, sender, text, mine, the "Read by" line.
 window.__switchboard = {
   client: null,
   stats: async () => (client ? client.getStats() : null),
   tiles: () => [...tiles.values()].map((t) => t.describe()),
   local: () => localTile?.describe() ?? null,
   state: () => client?.state ?? 'idle',
+  chat: () => [...ui.chatMessages.children].map((li) => ({
+    id: li.dataset.id, sender: li.querySelector('.sender').textContent, text: li.querySelector('.text').textContent,
+    mine: li.classList.contains('mine'), read: li.querySelector('.read')?.textContent ?? '',
+  })),
 };
 
 // Closing the tab leaves at once (otherwise the others see our tile for the 15 s resume window).

@@ -173,6 +173,7 @@ export class SwitchboardClient extends EventTarget {
     this.subscriber = this._makePeerConnection('SUBSCRIBER', generation);
     this.subscriber.ontrack = (e) => this._onRemoteTrack(e);
     this.publisher = this._makePeerConnection('PUBLISHER', generation);
+    this._openDataChannels(generation);
 
     const join = await signal.open();
     this.room = join.room || {};
@@ -181,7 +182,44 @@ export class SwitchboardClient extends EventTarget {
     this._emit('room', { room: this.room });
     this._emit('local', { participant: this.localParticipant });
     this._setState('connected');
+    // The publisher connection carries our data channels even when we publish no media.
     if (this.localTracks.length) await this._publishLocalTracks();
+    else await this._negotiatePublisher(this.publisher);
+  }
+
+  // MARK: Data channels
+
+  /**
+   * LiveKit's data channels: we send on `_reliable` (ordered) and `_lossy` (unordered, sent
+   * once) of the publisher connection; the server opens the same two on the subscriber
+   * connection for what others send. Messages are binary DataPackets (data-packets.js); each
+   * arrives as a `data` event `{ label, bytes }`.
+   */
+  _openDataChannels(generation) {
+    this._dataOut = {
+      reliable: this.publisher.createDataChannel('_reliable', { ordered: true }),
+      lossy: this.publisher.createDataChannel('_lossy', { ordered: false, maxRetransmits: 0 }),
+    };
+    this.subscriber.ondatachannel = ({ channel }) => {
+      channel.binaryType = 'arraybuffer';
+      channel.onmessage = (m) => {
+        if (generation === this._generation) this._emit('data', { label: channel.label, bytes: new Uint8Array(m.data) });
+      };
+    };
+  }
+
+  /** Sends an encoded DataPacket; waits (up to 10 s) for the channel to open. */
+  async sendData(bytes, { reliable = true } = {}) {
+    const channel = reliable ? this._dataOut?.reliable : this._dataOut?.lossy;
+    if (!channel) throw new Error('not connected');
+    if (channel.readyState === 'connecting') {
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('data channel did not open')), 10000);
+        channel.addEventListener('open', () => { clearTimeout(timer); resolve(); }, { once: true });
+      });
+    }
+    if (channel.readyState !== 'open') throw new Error('data channel closed');
+    channel.send(bytes);
   }
 
   _makePeerConnection(target, generation) {

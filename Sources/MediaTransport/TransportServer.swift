@@ -75,6 +75,9 @@ public final class TransportServer: DatagramHandler, @unchecked Sendable {
         loop.stop()
     }
 
+    /// Whether the caller is on the media loop thread.
+    public var isCurrent: Bool { loop.isCurrent }
+
     /// Runs `work` on the media loop thread.
     public func execute(_ work: @escaping @Sendable () -> Void) { loop.execute(work) }
 

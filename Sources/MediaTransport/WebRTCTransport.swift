@@ -22,7 +22,7 @@ public final class WebRTCTransport: @unchecked Sendable {
     public var onRTP: ((UnsafeMutableRawBufferPointer) -> Void)?
     /// A decrypted RTCP compound packet; valid only during the call.
     public var onRTCP: ((UnsafeMutableRawBufferPointer) -> Void)?
-    /// Application data from DTLS (SCTP), for data channels later.
+    /// Application data from DTLS (SCTP, for data channels).
     public var onApplicationData: (([UInt8]) -> Void)?
     /// Periodic work of the owner once media flows (RTCP reports, feedback, NACK timers): called
     /// on every media loop tick (20 ms) with the monotonic time in ns.
@@ -107,8 +107,11 @@ public final class WebRTCTransport: @unchecked Sendable {
     public func sendRTP(_ packet: [UInt8]) { packet.withUnsafeBytes { sendRTP($0) } }
     public func sendRTCP(_ packet: [UInt8]) { packet.withUnsafeBytes { sendRTCP($0) } }
 
-    /// Sends DTLS application data (SCTP, later).
+    /// Sends DTLS application data (SCTP).
     public func sendApplicationData(_ data: [UInt8]) { deliver(dtls.send(applicationData: data), to: remoteAddress) }
+
+    /// Whether we are the DTLS client: data channel stream ids are even for the client (RFC 8832 §6).
+    public var isDTLSClient: Bool { dtls.role == .client }
 
     /// Sends close_notify and forgets the transport.
     public func close() {
@@ -191,7 +194,6 @@ public final class WebRTCTransport: @unchecked Sendable {
         if let address, let socket = server.loop.socketIndex(for: address) {
             for datagram in output.datagrams { server.loop.send(on: socket, to: address, bytes: datagram) }
         }
-        for data in output.applicationData { onApplicationData?(data) }
         switch output.event {
         case .connected(let keys)?:
             do {
@@ -206,6 +208,11 @@ public final class WebRTCTransport: @unchecked Sendable {
             finish(.peerClosed)
         case nil:
             break
+        }
+        // After the event: SCTP that arrives with the handshake's last flight finds the
+        // transport connected.
+        if !state.isClosed {
+            for data in output.applicationData { onApplicationData?(data) }
         }
     }
 

@@ -30,18 +30,24 @@ enum NegotiationError: Error, CustomStringConvertible {
 }
 
 /// The client-to-server peer connection: the client offers, we answer (receive only). The
-/// application (data channel) section is accepted so the transport connects even before any
-/// track is published; SCTP itself is not run yet.
+/// application section carries the client's data channels (`_reliable`, `_lossy`); what
+/// arrives on them goes to `onData`.
 final class PublisherConnection {
     private let transports: TransportServer
     let ingress: PublisherIngress
     private(set) var transport: WebRTCTransport?
     private var sessionVersion: UInt64 = 1
     private let sessionID = String(UInt64.random(in: 1..<(1 << 62)))
+    private let dataStats: DataChannelStats
+    /// An encoded DataPacket from the client's data channels (called on the media loop, in order).
+    private let onData: @Sendable (DataChannelKind, [UInt8]) -> Void
 
-    init(transports: TransportServer, stats: ForwardingStats) {
+    init(transports: TransportServer, stats: ForwardingStats, dataStats: DataChannelStats,
+         onData: @escaping @Sendable (DataChannelKind, [UInt8]) -> Void) {
         self.transports = transports
         ingress = PublisherIngress(stats: stats)
+        self.dataStats = dataStats
+        self.onData = onData
     }
 
     /// Answers `offerText`; the transport is made on the first offer, from its credentials.
@@ -65,12 +71,21 @@ final class PublisherConnection {
             do {
                 transport = try transports.makeTransport(remoteICE: remoteICE, remoteFingerprint: remoteFingerprint)
             } catch { throw .transport("\(error)") }
-            transport.onStateChange = onState
+            let channels = PeerDataChannels(role: .publisher, transport: transport, transports: transports, stats: dataStats)
+            channels.onMessage = onData
+            transport.onStateChange = { state in
+                channels.transportStateChanged(state)
+                onState(state)
+            }
+            transport.onApplicationData = { packet in channels.receive(packet) }
             let ingress = self.ingress
             ingress.transport = transport
             transport.onRTP = { packet in ingress.receive(packet) }
             transport.onRTCP = { packet in ingress.receiveRTCP(packet) }
-            transport.onTick = { now in ingress.tick(now: now) }
+            transport.onTick = { now in
+                ingress.tick(now: now)
+                channels.tick()
+            }
             transports.register(transport)
             self.transport = transport
         }

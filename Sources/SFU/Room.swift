@@ -29,6 +29,10 @@ public actor Room {
     var recorders: [String: RecorderAttachment] = [:]
     /// Record every participant that publishes (`auto_record`).
     let autoRecord: Bool
+    /// Data packets from every participant's publisher channels, relayed in order (Room+Data).
+    nonisolated let dataInbox: AsyncStream<InboundData>.Continuation
+    /// The room's chat (Room+Chat), loaded from the store on first use.
+    var chatState: RoomChat?
 
     init(record: RoomRecord, context: SFUContext, autoRecord: Bool = false) {
         sid = record.sid
@@ -44,6 +48,10 @@ public actor Room {
         var logger = context.logger
         logger[metadataKey: "room"] = "\(record.name)"
         self.logger = logger
+        let (inbox, continuation) = AsyncStream.makeStream(of: InboundData.self,
+                                                          bufferingPolicy: .bufferingOldest(Self.dataInboxLimit))
+        dataInbox = continuation
+        runDataRelay(inbox)
     }
 
     // MARK: Info
@@ -112,14 +120,23 @@ public actor Room {
         let subscriber: SubscriberConnection
         do {
             subscriber = try SubscriberConnection(transports: context.transports, stats: context.stats,
-                                                  onState: transportObserver(participantSid, publisher: false))
+                                                  dataStats: context.dataStats,
+                                                  onState: transportObserver(participantSid, publisher: false),
+                                                  onSlowData: { [weak self] in
+                                                      Task { await self?.slowDataReceiver(sid: participantSid) }
+                                                  },
+                                                  onDataOpen: { [weak self] in
+                                                      Task { await self?.sendChatHistory(to: participantSid) }
+                                                  })
         } catch {
             throw .internalError("\(error)")
         }
         context.journal.recordJoin(roomSid: sid, sid: participantSid, identity: request.identity, name: request.name,
                                    metadata: request.metadata, clientInfo: request.storeClientInfo)
         let participant = Participant(sid: participantSid, request: request, sink: sink, subscriber: subscriber,
-                                      publisher: PublisherConnection(transports: context.transports, stats: context.stats))
+                                      publisher: PublisherConnection(transports: context.transports, stats: context.stats,
+                                                                     dataStats: context.dataStats,
+                                                                     onData: dataReceiver(participantSid)))
         participants[participantSid] = participant
         watchStreamStates(of: participant)
         everHadParticipants = true
@@ -236,6 +253,7 @@ public actor Room {
         guard !closed else { return }
         closed = true
         for participant in participants.values { remove(participant, reason: reason, notify: true) }
+        dataInbox.finish()
         recordingRoomClosed()
         emitRoomFinished()
     }

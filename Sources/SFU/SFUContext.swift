@@ -16,6 +16,8 @@ public struct RoomDefaults: Sendable {
     public var autoCreate = true
     /// Record every participant that publishes, as a participant recording (`room.auto_record`).
     public var autoRecord = false
+    /// Chat messages a participant receives when it joins (`room.chat_history`); 0: none.
+    public var chatHistory = 50
 
     public init() {}
 }
@@ -30,11 +32,15 @@ public struct SFUContext: Sendable {
     public var pingInterval: Int32 = 5
     public var pingTimeout: Int32 = 15
     public var serverVersion: String
+    /// ServerInfo.debug_info: what this server really is (serverVersion is what SDKs compare).
+    public var serverDebugInfo = ""
     public var nodeID: String
     /// Session history writes, queued off the room actors.
     public let journal: SessionJournal
     /// Forwarding counters (retransmissions, NACKs, reports) for /metrics.
     public let stats = ForwardingStats()
+    /// Data channel counters (packets relayed and dropped) for /metrics.
+    public let dataStats = DataChannelStats()
     /// Active speaker updates: how often levels are evaluated and `speakers_changed` may be sent.
     public var speakerUpdateInterval: Duration = .milliseconds(200)
     /// Connection-quality window (LiveKit updates about every 2 s... 5 s).
@@ -61,6 +67,7 @@ public struct SFUContext: Sendable {
         var info = Livekit_ServerInfo()
         info.edition = .standard
         info.version = serverVersion
+        info.debugInfo = serverDebugInfo
         info.protocol = 16
         info.nodeID = nodeID
         return info

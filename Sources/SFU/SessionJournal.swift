@@ -49,6 +49,25 @@ public final class SessionJournal: Sendable {
         queue.submit { _ = try? store.closeRoom(sid: sid, reason: reason) }
     }
 
+    /// Chat changes of `room`, in order with everything else.
+    func recordChat(_ changes: [RoomChat.Change], room: String) {
+        guard !changes.isEmpty else { return }
+        let store = self.store, logger = self.logger
+        queue.submit {
+            for change in changes {
+                do {
+                    switch change {
+                    case .save(let message): try store.saveChatMessage(message)
+                    case .delete(let id, let sender, let at): try store.deleteChatMessages(room: room, ids: [id], sender: sender, at: at)
+                    case .receipt(let receipt): try store.saveChatReceipt(receipt)
+                    }
+                } catch {
+                    logger.error("chat: store write failed", metadata: ["room": "\(room)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+
     /// Returns once every write queued before the call has run (tests, shutdown).
     public func drain() { queue.drain() }
 }

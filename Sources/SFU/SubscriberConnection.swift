@@ -22,6 +22,8 @@ final class SubscriberConnection {
 
     let transport: WebRTCTransport
     let egress: SubscriberEgress
+    /// `_reliable` and `_lossy`, opened by us once the transport connects (media loop only).
+    private let dataChannels: PeerDataChannels
     private let transports: TransportServer
     private(set) var sections: [Section] = []
     private var nextMid = 1
@@ -44,17 +46,38 @@ final class SubscriberConnection {
     ]
     static let videoExtensions = Array(audioExtensions.dropFirst())
 
-    init(transports: TransportServer, stats: ForwardingStats,
-         onState: @escaping @Sendable (TransportState) -> Void) throws(NegotiationError) {
+    /// - Parameters: onSlowData: the participant's reliable data channel overflowed;
+    ///   onDataOpen: our data channels to it are open (both on the media loop).
+    init(transports: TransportServer, stats: ForwardingStats, dataStats: DataChannelStats,
+         onState: @escaping @Sendable (TransportState) -> Void,
+         onSlowData: @escaping @Sendable () -> Void,
+         onDataOpen: @escaping @Sendable () -> Void) throws(NegotiationError) {
         self.transports = transports
         egress = SubscriberEgress(stats: stats)
         do { transport = try transports.makeTransport() } catch { throw .transport("\(error)") }
-        transport.onStateChange = onState
+        let channels = PeerDataChannels(role: .subscriber, transport: transport, transports: transports, stats: dataStats)
+        channels.onOverflow = onSlowData
+        channels.onOpen = onDataOpen
+        dataChannels = channels
+        transport.onStateChange = { state in
+            channels.transportStateChanged(state)
+            onState(state)
+        }
+        transport.onApplicationData = { packet in channels.receive(packet) }
         let egress = self.egress
         egress.transport = transport
         transport.onRTCP = { packet in egress.receiveRTCP(packet) }
-        transport.onTick = { now in egress.tick(now: now) }
+        transport.onTick = { now in
+            egress.tick(now: now)
+            channels.tick()
+        }
         transports.register(transport)
+    }
+
+    /// Sends an encoded DataPacket to this participant (on the media loop, in call order).
+    func sendData(_ bytes: [UInt8], kind: DataChannelKind) {
+        let channels = dataChannels
+        transports.execute { channels.send(bytes, kind: kind) }
     }
 
     /// Subscriber-side header extension ids by URI, as offered.

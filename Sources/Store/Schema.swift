@@ -11,6 +11,8 @@ enum Schema {
     static let v2 = "v2"
     /// The webhook outbox.
     static let v3 = "v3"
+    /// Chat history and read receipts.
+    static let v4 = "v4"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -134,6 +136,37 @@ enum Schema {
 
                 -- The head of each lane (MIN(seq) per url, ordering_key), and the pending count.
                 CREATE INDEX webhook_outbox_lane ON webhook_outbox(url, ordering_key, seq) WHERE status = 'pending';
+                """)
+        }
+        migrator.registerMigration(v4) { db in
+            try db.execute(sql: """
+                -- Chat messages per room name (a room reopened under the same name keeps its
+                -- history). `id` is the client's message id (ChatMessage.id, or the text stream
+                -- id of an `lk.chat` stream). Deleted messages keep their row, text cleared.
+                CREATE TABLE chat_message (
+                    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+                    room            TEXT NOT NULL CHECK (length(room) > 0),
+                    id              TEXT NOT NULL CHECK (length(id) > 0),
+                    sender_identity TEXT NOT NULL,
+                    sender_sid      TEXT NOT NULL,
+                    -- 'chat_message' (LiveKit ChatMessage packet) or 'text_stream' (lk.chat stream).
+                    format          TEXT NOT NULL CHECK (format IN ('chat_message', 'text_stream')),
+                    message         TEXT NOT NULL,
+                    sent_at         TEXT NOT NULL,
+                    edited_at       TEXT,
+                    deleted_at      TEXT,
+                    UNIQUE (room, id)
+                );
+                CREATE INDEX chat_message_room ON chat_message(room, seq);
+
+                -- How far each participant has read, per room: the last message id it marked read.
+                CREATE TABLE chat_receipt (
+                    room        TEXT NOT NULL,
+                    identity    TEXT NOT NULL,
+                    message_id  TEXT NOT NULL,
+                    read_at     TEXT NOT NULL,
+                    PRIMARY KEY (room, identity)
+                );
                 """)
         }
         return migrator

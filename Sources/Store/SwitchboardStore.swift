@@ -417,5 +417,5 @@ public final class SwitchboardStore: Sendable {
 }
 
 extension Schema {
-    static let knownMigrations: Set<String> = [v1, v2, v3]
+    static let knownMigrations: Set<String> = [v1, v2, v3, v4]
 }

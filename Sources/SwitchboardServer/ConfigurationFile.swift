@@ -41,6 +41,11 @@ public enum ConfigurationFile {
                         guard let s = v.string, let n = UInt32(s) else { throw .invalid(key: name, reason: "expected a number") }
                         config.maxParticipants = n
                     case "auto_record": config.autoRecord = try bool(v, name)
+                    case "chat_history":
+                        guard let s = v.string, let n = Int(s), (0...1000).contains(n) else {
+                            throw .invalid(key: name, reason: "expected a number of messages, 0 to 1000")
+                        }
+                        config.chatHistory = n
                     default: throw .unknownKey(name)
                     }
                 }

@@ -14,6 +14,7 @@ struct MetricsEndpoint: Sendable {
     let transports: TransportServer
     let stats: ForwardingStats
     let quality: QualityCounts
+    let data: DataChannelStats
     /// Webhook delivery counters; nil (all zero) without webhooks.
     let webhooks: WebhookMetrics?
 
@@ -70,6 +71,20 @@ struct MetricsEndpoint: Sendable {
              stats[.transportFeedbackPacketsMatched]),
         ]
         for (name, help, value) in counters { metric(name, "counter", help, [("", "\(value)")]) }
+        metric("switchboard_data_packets_received_total", "counter",
+               "LiveKit DataPackets received on participants' data channels.", [("", "\(data[.received])")])
+        metric("switchboard_data_packets_delivered_total", "counter",
+               "DataPackets sent to recipients (one per recipient).", [("", "\(data[.delivered])")])
+        let dropReasons: [(String, DataChannelStats.Counter)] = [
+            ("malformed", .droppedMalformed), ("not_permitted", .droppedNotPermitted), ("kind", .droppedKind),
+            ("buffer_full", .droppedBufferFull), ("not_open", .droppedNotOpen), ("too_large", .droppedTooLarge),
+            ("sctp", .droppedSCTP),
+        ]
+        metric("switchboard_data_packets_dropped_total", "counter", "Data channel messages dropped, by reason.",
+               dropReasons.map { ("{reason=\"\($0.0)\"}", "\(data[$0.1])") })
+        metric("switchboard_data_slow_receivers_disconnected_total", "counter",
+               "Participants disconnected because their reliable data channel could not keep up.",
+               [("", "\(data[.slowReceiversDisconnected])")])
         let webhook: [(String, String, String, Int)] = [
             ("switchboard_webhook_delivered_total", "counter", "Webhook requests (one per event and endpoint) answered 2xx.",
              webhooks?.delivered ?? 0),

@@ -30,6 +30,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maxParticipants: UInt32 = 0
     /// `room.auto_record`: record every publishing participant (one WebM per participant).
     public var autoRecord = false
+    /// `room.chat_history`: chat messages kept for, and sent to, late joiners (0: chat is not kept).
+    public var chatHistory = 50
     /// `recording.directory`: where recordings go; nil is `<data_dir>/recordings`.
     public var recordingsDirectory: String?
     /// `recording.buffer_packets`: packets a recording's writer may fall behind by (a slow

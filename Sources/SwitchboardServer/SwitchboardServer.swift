@@ -20,6 +20,7 @@ public final class SwitchboardServer: Sendable {
     public let rooms: RoomManager
     let rtc: RTCService
     let roomService: RoomServiceAPI
+    let chatService: ChatServiceAPI
     public let egress: EgressManager
     let egressService: EgressServiceAPI
     /// Webhook delivery and the SFU's event queue feeding it; nil without `webhook.urls`.
@@ -51,6 +52,7 @@ public final class SwitchboardServer: Sendable {
         roomDefaults.departureTimeout = configuration.departureTimeoutSeconds
         roomDefaults.maxParticipants = configuration.maxParticipants
         roomDefaults.autoRecord = configuration.autoRecord
+        roomDefaults.chatHistory = configuration.chatHistory
         if let hooks = configuration.webhookConfiguration {
             let notifier = try WebhookNotifier(configuration: hooks, store: store, logger: logger)
             webhooks = notifier
@@ -63,7 +65,8 @@ public final class SwitchboardServer: Sendable {
                                                         ringCapacity: configuration.recordingBufferPackets),
                                    store: store, logger: logger, events: roomEvents)
         var context = SFUContext(transports: transports, store: store, logger: logger,
-                                 roomDefaults: roomDefaults, serverVersion: switchboardVersion)
+                                 roomDefaults: roomDefaults, serverVersion: liveKitCompatibleVersion)
+        context.serverDebugInfo = "switchboard \(switchboardVersion)"
         context.speakerUpdateInterval = .milliseconds(configuration.speakerUpdateIntervalMilliseconds)
         context.autoRecorderFactory = egress
         context.events = roomEvents
@@ -73,6 +76,7 @@ public final class SwitchboardServer: Sendable {
                          limiter: JoinRateLimiter(burst: configuration.joinBurst, perSecond: configuration.joinsPerSecond),
                          refresher: TokenRefresher(keys: configuration.keys), logger: logger)
         roomService = RoomServiceAPI(rooms: rooms, verifier: verifier, logger: logger)
+        chatService = ChatServiceAPI(rooms: rooms, verifier: verifier, logger: logger)
         if configuration.webDirectory != "", let directory = WebAssets.locate(explicit: configuration.webDirectory) {
             webAssets = try WebAssets(directory: directory, rereadOnRequest: configuration.development)
             logger.info("demo page from \(directory)")
@@ -134,6 +138,7 @@ public final class SwitchboardServer: Sendable {
         let router = Router(context: SwitchboardRequestContext.self)
         rtc.register(on: router)
         roomService.register(on: router)
+        chatService.register(on: router)
         egressService.register(on: router)
         if configuration.development, let (key, secret) = configuration.keys.sorted(by: { $0.key < $1.key }).first {
             DevelopmentTokens(apiKey: key, secret: secret).register(on: router)
@@ -150,6 +155,7 @@ public final class SwitchboardServer: Sendable {
         }
         router.get("/healthz") { _, _ in "ok\n" }
         MetricsEndpoint(transports: transports, stats: rooms.context.stats, quality: rooms.context.qualityCounts,
+                        data: rooms.context.dataStats,
                         webhooks: webhooks?.metrics).register(on: router)
         router.get("/readyz") { _, _ -> Response in
             transports.localAddresses.isEmpty ? Response(status: .serviceUnavailable) : Response(status: .ok)
@@ -173,3 +179,8 @@ public final class SwitchboardServer: Sendable {
 }
 
 public let switchboardVersion = "0.1.0"
+
+/// The server version clients are told (JoinResponse.server_version, ServerInfo.version): the
+/// livekit-server release whose protocol we speak. SDKs gate features on it (the Rust and JS
+/// SDKs refuse RPC below 1.8.0, and parse it as semver); our own version goes in debug_info.
+public let liveKitCompatibleVersion = "1.8.0"

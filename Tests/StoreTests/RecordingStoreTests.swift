@@ -43,7 +43,7 @@ final class RecordingStoreTests: XCTestCase {
             try queue.close()
         }
         let store = try SwitchboardStore(dataDirectory: dir)
-        XCTAssertEqual(try store.appliedMigrations(), ["v1", "v2", "v3"])
+        XCTAssertEqual(try store.appliedMigrations(), ["v1", "v2", "v3", "v4"])
         XCTAssertEqual(try store.room(sid: "RM_abcdefghijkl")?.name, "old")
         XCTAssertEqual(try store.recordings(), [])
         try store.insertRecording(record())

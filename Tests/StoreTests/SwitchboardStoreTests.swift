@@ -33,7 +33,7 @@ final class SwitchboardStoreTests: XCTestCase {
 
     func testMigrationsApplyOnceAndAreIdempotentOnReopen() throws {
         var store: SwitchboardStore? = try open()
-        XCTAssertEqual(try store!.appliedMigrations(), ["v1", "v2", "v3"])
+        XCTAssertEqual(try store!.appliedMigrations(), ["v1", "v2", "v3", "v4"])
         XCTAssertEqual(store!.path, dbPath)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dbPath))
         try store!.close()
@@ -41,13 +41,13 @@ final class SwitchboardStoreTests: XCTestCase {
 
         for _ in 0..<2 {
             let reopened = try open()
-            XCTAssertEqual(try reopened.appliedMigrations(), ["v1", "v2", "v3"])
+            XCTAssertEqual(try reopened.appliedMigrations(), ["v1", "v2", "v3", "v4"])
             let (migrationRows, tables) = try reopened.writer.read { db in
                 (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations")!,
                  try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' ORDER BY name"))
             }
-            XCTAssertEqual(migrationRows, 3)
-            XCTAssertEqual(tables, ["grdb_migrations", "participant_session", "participant_session_report", "recording", "room",
+            XCTAssertEqual(migrationRows, 4)
+            XCTAssertEqual(tables, ["chat_message", "chat_receipt", "grdb_migrations", "participant_session", "participant_session_report", "recording", "room",
                                     "webhook_outbox"])
             try reopened.close()
         }
@@ -73,7 +73,7 @@ final class SwitchboardStoreTests: XCTestCase {
     func testCreatesMissingDataDirectory() throws {
         let nested = dir.appendingPathComponent("a/b/c", isDirectory: true)
         let store = try SwitchboardStore(dataDirectory: nested)
-        XCTAssertEqual(try store.appliedMigrations(), ["v1", "v2", "v3"])
+        XCTAssertEqual(try store.appliedMigrations(), ["v1", "v2", "v3", "v4"])
         XCTAssertTrue(FileManager.default.fileExists(atPath: nested.appendingPathComponent("switchboard.sqlite").path))
     }
 
@@ -384,7 +384,7 @@ final class SwitchboardStoreTests: XCTestCase {
         let room = try store.createRoom(name: "mem", at: t0)
         let s = try store.recordJoin(roomSid: room.sid, identity: "x", at: t0)
         XCTAssertEqual(try store.sessions(roomSid: room.sid), [s])
-        XCTAssertEqual(try store.appliedMigrations(), ["v1", "v2", "v3"])
+        XCTAssertEqual(try store.appliedMigrations(), ["v1", "v2", "v3", "v4"])
     }
 
     func testSIDs() {

@@ -53,6 +53,16 @@ final class ConfigurationTests: XCTestCase {
         }
     }
 
+    func testChatHistorySetting() throws {
+        var config = ServerConfiguration()
+        XCTAssertEqual(config.chatHistory, 50)
+        try ConfigurationFile.apply(yaml: "room:\n  chat_history: 0\n", to: &config)
+        XCTAssertEqual(config.chatHistory, 0)
+        XCTAssertThrowsError(try ConfigurationFile.apply(yaml: "room:\n  chat_history: 5000\n", to: &config)) {
+            XCTAssertTrue("\($0)".contains("room.chat_history"), "\($0)")
+        }
+    }
+
     func testUnknownKeyIsNamed() {
         var config = ServerConfiguration()
         XCTAssertThrowsError(try ConfigurationFile.apply(yaml: "rtc:\n  udp_prot: 1\n", to: &config)) {

@@ -21,10 +21,11 @@ class Session:
         self.rooms = []
         self.tasks = []
 
-    async def join(self, identity, room=ROOM):
+    async def join(self, identity, room=ROOM, **grants):
+        """Connects `identity`; `grants` override the token's VideoGrants."""
         r = rtc.Room()
         self.rooms.append(r)
-        await asyncio.wait_for(r.connect(self.ws_url, make_token(identity, room=room),
+        await asyncio.wait_for(r.connect(self.ws_url, make_token(identity, room=room, **grants),
                                          rtc.RoomOptions(auto_subscribe=True)), 20)
         return r
 

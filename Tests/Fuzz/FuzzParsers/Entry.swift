@@ -2,7 +2,7 @@
 //
 // * `-DFUZZING` (with `-sanitize=fuzzer`): no `@main`; libFuzzer's driver calls
 //   LLVMFuzzerTestOneInput for every input (see FuzzParsers_main below for why we start it). The parser under test is chosen with the
-//   FUZZ_TARGET environment variable (stun, ice, rtp, rtcp, sdp, vp8, opus, dtls):
+//   FUZZ_TARGET environment variable (stun, ice, rtp, rtcp, sdp, vp8, opus, dtls, data):
 //       FUZZ_TARGET=rtp .build-fuzz/debug/FuzzParsers -max_total_time=60 corpus-dir
 //   One binary for all targets keeps Package.swift small; coverage feedback is per process,
 //   so each run only sees (and is guided by) the target it exercises.

@@ -14,6 +14,8 @@ import Musl
 import Darwin
 #endif
 
+import DataChannel
+import DataPackets
 import DTLS
 import ICE
 import PayloadFormats
@@ -57,6 +59,9 @@ enum FuzzTargets {
         FuzzTarget(name: "dtls", maxLength: 1500,
                    summary: "DTLSEndpoint (server role) fed the input as a datagram",
                    run: fuzzDTLS),
+        FuzzTarget(name: "data", maxLength: 65536,
+                   summary: "DCEP parse/serialize round trip; DataPacket decode, sender stamping, re-decode",
+                   run: fuzzData),
     ]
 
     static func named(_ name: String) -> FuzzTarget? {
@@ -657,4 +662,28 @@ func hexString(_ bytes: some Sequence<UInt8>) -> String {
         out.append(digits[Int(byte & 0x0F)])
     }
     return out
+}
+
+// MARK: Data channels
+
+/// First byte even: the rest is a DCEP message; odd: a LiveKit DataPacket from a client.
+@Sendable func fuzzData(_ bytes: [UInt8]) {
+    guard let selector = bytes.first else { return }
+    let body = Array(bytes.dropFirst())
+    if selector % 2 == 0 {
+        guard let message = try? DCEPMessage.parse(body) else { return }
+        let again = try? DCEPMessage.parse(message.bytes)
+        fuzzCheck(again == message, "DCEP round trip: \(message) -> \(String(describing: again))")
+        return
+    }
+    guard let forwarded = try? ForwardedDataPacket(bytes: body, senderSid: "PA_fuzz", senderIdentity: "fuzzer") else { return }
+    // What we forward decodes, names the real sender and no recipients.
+    guard let again = try? ForwardedDataPacket(bytes: forwarded.encoded, senderSid: "PA_fuzz", senderIdentity: "fuzzer") else {
+        fuzzFail("a forwarded DataPacket does not decode again")
+    }
+    fuzzCheck(again.packet.participantIdentity == "fuzzer" && again.packet.participantSid == "PA_fuzz", "sender not stamped")
+    fuzzCheck(again.packet.destinationIdentities.isEmpty && again.destinations.isEmpty, "recipients leaked")
+    if case .user(let user)? = again.packet.value {
+        fuzzCheck(user.participantIdentity == "fuzzer" && user.destinationIdentities.isEmpty, "user packet not stamped")
+    }
 }

@@ -12,7 +12,10 @@ import Musl
 import Darwin
 #endif
 
+import DataChannel
+import Foundation
 import DTLS
+import LiveKitProtocol
 import PayloadFormats
 import RTCP
 import RTP
@@ -199,6 +202,27 @@ func writeSeeds(root: String) {
     }
     put("dtls", "alert-record", [0x15, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 2, 40])
     put("dtls", "change-cipher-spec", [0x14, 0xFE, 0xFD, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1])
+
+    // MARK: Data channels: DCEP (selector 0) and client DataPackets (selector 1).
+    put("data", "dcep-open-reliable", [0] + DCEPMessage.open(DataChannelParameters(label: "_reliable")).bytes)
+    put("data", "dcep-open-lossy", [0] + DCEPMessage.open(DataChannelParameters(
+        label: "_lossy", reliability: .maxRetransmits(0, ordered: false))).bytes)
+    put("data", "dcep-ack", [0, 0x02])
+    var user = Livekit_DataPacket()
+    user.user.payload = Data("hello".utf8)
+    user.user.topic = "chat"
+    user.destinationIdentities = ["bob"]
+    put("data", "user-packet", [1] + (try! user.serializedBytes()))
+    var chat = Livekit_DataPacket()
+    chat.chatMessage.id = "m1"
+    chat.chatMessage.message = "hi all"
+    chat.participantIdentity = "someone-else"
+    put("data", "chat-message", [1] + (try! chat.serializedBytes()))
+    var header = Livekit_DataPacket()
+    header.streamHeader.streamID = "s1"
+    header.streamHeader.topic = "lk.chat"
+    header.streamHeader.textHeader.operationType = .create
+    put("data", "stream-header", [1] + (try! header.serializedBytes()))
 
     print("wrote \(written) seeds under \(root)")
 }

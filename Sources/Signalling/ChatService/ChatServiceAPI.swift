@@ -1,0 +1,168 @@
+import AccessTokens
+import Foundation
+import Logging
+import SFU
+import Store
+
+/// The chat history API for app backends, Twirp-style: `POST /twirp/switchboard.ChatService/<Method>`
+/// with a JSON body (`application/json`), answered in JSON; errors are Twirp JSON. LiveKit has no
+/// such service, so this one is ours; it follows RoomService's conventions (a token with
+/// `roomAdmin` for the request's room). See docs/api.md.
+///
+/// - `ListMessages {room, limit?, before?}` -> `{messages: [...], receipts: [...]}`: the newest
+///   `limit` (default 50, at most 1000) messages, oldest first, deleted ones as tombstones;
+///   `before` pages back by `seq`.
+/// - `DeleteMessages {room, ids?}` -> `{deleted: [ids]}`: no ids means all of the room's. Everyone
+///   in the open room is told (ChatMessage `deleted`, or an `lk.chat` stream with operation delete).
+public struct ChatServiceAPI: Sendable {
+    public static let pathPrefix = "/twirp/switchboard.ChatService/"
+    public static let maximumBodySize = 1 << 16
+
+    let rooms: RoomManager
+    let verifier: TokenVerifier
+    let logger: Logger
+
+    public init(rooms: RoomManager, verifier: TokenVerifier, logger: Logger) {
+        self.rooms = rooms
+        self.verifier = verifier
+        self.logger = logger
+    }
+
+    struct ListMessagesRequest: Decodable {
+        var room: String
+        var limit: Int?
+        var before: Int64?
+    }
+
+    struct Message: Encodable {
+        let seq: Int64
+        let id: String
+        let senderIdentity: String
+        let format: String
+        let message: String
+        /// Unix milliseconds.
+        let sentAt: Int64
+        let editedAt: Int64?
+        let deleted: Bool
+    }
+
+    struct Receipt: Encodable {
+        let identity: String
+        let messageId: String
+        let readAt: Int64
+    }
+
+    struct ListMessagesResponse: Encodable {
+        let messages: [Message]
+        let receipts: [Receipt]
+    }
+
+    struct DeleteMessagesRequest: Decodable {
+        var room: String
+        var ids: [String]?
+    }
+
+    struct DeleteMessagesResponse: Encodable {
+        let deleted: [String]
+    }
+
+    public func handle(method: String, contentType: String?, authorization: String?, body: [UInt8]) async -> TwirpResponse {
+        do throws(TwirpError) {
+            guard TwirpEncoding(contentType: contentType) == .json else {
+                throw .badRoute("ChatService speaks JSON only (Content-Type: application/json)")
+            }
+            let grant = try await TwirpCall.authenticate(authorization, verifier: verifier)
+            guard body.count <= Self.maximumBodySize else { throw .malformed("request body exceeds \(Self.maximumBodySize) bytes") }
+            switch method {
+            case "ListMessages":
+                let request: ListMessagesRequest = try Self.decode(body)
+                try Self.requireAdmin(grant, room: request.room)
+                return try Self.encode(try await list(request))
+            case "DeleteMessages":
+                let request: DeleteMessagesRequest = try Self.decode(body)
+                try Self.requireAdmin(grant, room: request.room)
+                return try Self.encode(try await delete(request))
+            default:
+                throw .badRoute("no handler for path \"\(Self.pathPrefix)\(RoomServiceAPI.sanitize(method))\"")
+            }
+        } catch {
+            if error.code.httpStatus >= 500 {
+                logger.error("twirp ChatService call failed", metadata: ["method": "\(method)", "error": "\(error)"])
+            }
+            return error.response
+        }
+    }
+
+    private func list(_ request: ListMessagesRequest) async throws(TwirpError) -> ListMessagesResponse {
+        let store = rooms.context.store, journal = rooms.context.journal
+        let limit = min(max(request.limit ?? 50, 1), 1000)
+        // Writes queued by the rooms land first: what was said before the call is listed.
+        await Self.offThread { journal.drain() }
+        do {
+            let messages = try store.chatMessages(room: request.room, limit: limit, before: request.before)
+            let receipts = try store.chatReceipts(room: request.room)
+            return ListMessagesResponse(
+                messages: messages.map {
+                    Message(seq: $0.seq ?? 0, id: $0.id, senderIdentity: $0.senderIdentity, format: $0.format.rawValue,
+                            message: $0.message, sentAt: Self.milliseconds($0.sentAt), editedAt: $0.editedAt.map(Self.milliseconds),
+                            deleted: $0.isDeleted)
+                },
+                receipts: receipts.map { Receipt(identity: $0.identity, messageId: $0.messageID, readAt: Self.milliseconds($0.readAt)) })
+        } catch {
+            throw .internal("store: \(error)")
+        }
+    }
+
+    private func delete(_ request: DeleteMessagesRequest) async throws(TwirpError) -> DeleteMessagesResponse {
+        let store = rooms.context.store, journal = rooms.context.journal
+        await Self.offThread { journal.drain() }
+        let deleted: [ChatMessageRecord]
+        do {
+            deleted = try store.deleteChatMessages(room: request.room, ids: request.ids)
+        } catch {
+            throw .internal("store: \(error)")
+        }
+        if let room = await rooms.room(named: request.room), !deleted.isEmpty {
+            await room.chatDeletedByServer(deleted)
+        }
+        logger.info("chat messages deleted", metadata: ["room": "\(request.room)", "count": "\(deleted.count)"])
+        return DeleteMessagesResponse(deleted: deleted.map(\.id))
+    }
+
+    // MARK: Helpers
+
+    private static func milliseconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970 * 1000) }
+
+    /// Waits for blocking work without holding a cooperative thread.
+    private static func offThread(_ work: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                work()
+                done.resume()
+            }
+        }
+    }
+
+    private static func decode<T: Decodable>(_ body: [UInt8]) throws(TwirpError) -> T {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do { return try decoder.decode(T.self, from: Data(body.isEmpty ? Array("{}".utf8) : body)) } catch {
+            throw .malformed("the body is not a valid request: \(error)")
+        }
+    }
+
+    private static func encode<T: Encodable>(_ value: T) throws(TwirpError) -> TwirpResponse {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do { return TwirpResponse(status: 200, contentType: "application/json", body: Array(try encoder.encode(value))) } catch {
+            throw .internal("could not encode the response")
+        }
+    }
+
+    private static func requireAdmin(_ grant: VideoGrant, room: String) throws(TwirpError) {
+        guard !room.isEmpty else { throw .invalidArgument("room is required") }
+        guard grant.roomAdmin == true else { throw .permissionDenied("token lacks the roomAdmin grant") }
+        guard grant.room == room else { throw .permissionDenied("token's roomAdmin grant is for another room") }
+    }
+}
