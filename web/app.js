@@ -167,10 +167,14 @@ function renderChat() {
 
 function wireChat(c) {
   const on = (type, handler) => c.addEventListener(type, (e) => { if (c === chat) handler(e.detail); });
+  let readTimer = null;
   on('message', (m) => {
     renderChat();
-    // Seen: the page is in front, so everything up to here is read.
-    if (!m.mine && document.visibilityState === 'visible') c.markRead(m.id).catch(() => {});
+    // Seen: the page is in front, so everything up to here is read. One receipt for a burst
+    // (the history on joining), for its last message.
+    if (m.mine || document.visibilityState !== 'visible') return;
+    clearTimeout(readTimer);
+    readTimer = setTimeout(() => { if (c === chat) c.markRead(m.id).catch(() => {}); }, 300);
   });
   on('deleted', renderChat);
   on('receipt', renderChat);

@@ -32,12 +32,13 @@ export class Chat extends EventTarget {
     return message.id;
   }
 
+
   /** Deletes one of our messages for everyone. */
   async remove(id) {
     const message = this.messages.get(id);
     if (!message?.mine) throw new Error('only your own messages can be deleted');
     await this.client.sendData(encodeChatMessage({ id, timestamp: message.timestamp, deleted: true }));
-    this._delete(id);
+    this._delete(id, this.me);
   }
 
   /** Tells the others we have read everything up to `id`. */
@@ -52,7 +53,7 @@ export class Chat extends EventTarget {
     const identity = packet.identity;
     if (packet.chat) {
       const { id, message, timestamp, editTimestamp, deleted } = packet.chat;
-      if (deleted) this._delete(id);
+      if (deleted) this._delete(id, identity);
       else this._put({ id, identity, text: message, timestamp, edited: editTimestamp > 0, mine: identity === this.me });
     } else if (packet.user?.topic === RECEIPT_TOPIC) {
       const id = new TextDecoder().decode(packet.user.payload);
@@ -61,18 +62,21 @@ export class Chat extends EventTarget {
     } else if (packet.streamHeader?.topic === CHAT_TOPIC && packet.streamHeader.isText) {
       const header = packet.streamHeader;
       if (header.inline) await this._finishStream(header, identity, [header.inline]);
-      else this._streams.set(header.streamId, { header, identity, chunks: [] });
+      else if (!this._streams.has(header.streamId)) this._streams.set(header.streamId, { header, identity, chunks: [] });
     } else if (packet.streamChunk) {
-      this._streams.get(packet.streamChunk.streamId)?.chunks.push(packet.streamChunk.content);
+      // Only the stream's sender adds to it.
+      const stream = this._streams.get(packet.streamChunk.streamId);
+      if (stream?.identity === identity) stream.chunks.push(packet.streamChunk.content);
     } else if (packet.streamTrailer) {
       const stream = this._streams.get(packet.streamTrailer.streamId);
+      if (stream?.identity !== identity) return;
       this._streams.delete(packet.streamTrailer.streamId);
-      if (stream) await this._finishStream(stream.header, stream.identity, stream.chunks);
+      await this._finishStream(stream.header, stream.identity, stream.chunks);
     }
   }
 
   async _finishStream(header, identity, chunks) {
-    if (header.operation === DELETE) { this._delete(header.streamId); return; }
+    if (header.operation === DELETE) { this._delete(header.streamId, identity); return; }
     const text = await streamText(chunks, header.compression);
     this._put({ id: header.streamId, identity, text, timestamp: header.timestamp,
                 edited: this.messages.has(header.streamId), mine: identity === this.me });
@@ -85,8 +89,11 @@ export class Chat extends EventTarget {
     this._emit('message', this.messages.get(message.id));
   }
 
-  _delete(id) {
-    if (!this.messages.delete(id)) return;
+  /** A deletion counts from the message's sender, or from the server (no identity: the app backend). */
+  _delete(id, by = null) {
+    const message = this.messages.get(id);
+    if (!message || (by && by !== message.identity)) return;
+    this.messages.delete(id);
     this._emit('deleted', { id });
   }
 

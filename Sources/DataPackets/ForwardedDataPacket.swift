@@ -6,8 +6,12 @@ import SwiftProtobuf
 public struct ForwardedDataPacket: Sendable {
     /// The packet to send, encoded.
     public let encoded: [UInt8]
-    /// Identities it is for; empty: everyone in the room but the sender.
+    /// Identities it is for; empty (and no `destinationSids`): everyone in the room but the sender.
     public let destinations: Set<String>
+    /// Participant sids it is for (older SDKs name recipients by sid in the user packet).
+    public let destinationSids: Set<String>
+    /// Whether it is for named recipients only (identities or sids).
+    public var isDirected: Bool { !destinations.isEmpty || !destinationSids.isEmpty }
     public let packet: Livekit_DataPacket
 
     public enum Refusal: Error, Equatable, Sendable {
@@ -34,10 +38,12 @@ public struct ForwardedDataPacket: Sendable {
             throw .malformed
         }
         var destinations = Set(packet.destinationIdentities)
+        var destinationSids: Set<String> = []
         switch packet.value {
         case .user(var user)?:
             // Older SDKs name recipients and the sender inside the user packet.
             destinations.formUnion(user.destinationIdentities)
+            destinationSids = Set(user.destinationSids)
             user.participantSid = senderSid
             user.participantIdentity = senderIdentity
             user.destinationIdentities = []
@@ -55,6 +61,7 @@ public struct ForwardedDataPacket: Sendable {
         packet.destinationIdentities = []
         do { encoded = try packet.serializedBytes() } catch { throw .malformed }
         self.destinations = destinations
+        self.destinationSids = destinationSids
         self.packet = packet
     }
 }

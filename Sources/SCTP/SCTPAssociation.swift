@@ -1,5 +1,6 @@
 import CUSRSCTP
 import Glibc
+import Synchronization
 
 /// The thread that owns an association (the media loop): usrsctp may call back from another
 /// thread (a timer run by a different loop), and those calls are moved onto the owner's.
@@ -13,7 +14,7 @@ public protocol SCTPOwnerThread: Sendable {
 /// packets carried by the owner's DTLS transport.
 ///
 /// Threading: create, use and close on the owner thread; callbacks run there too.
-/// `close()` must be called: until then usrsctp holds a reference to the association.
+/// `close()` must be called: until then the association stays registered (and alive).
 public final class SCTPAssociation: @unchecked Sendable {
     public enum State: Equatable, Sendable {
         case new, connecting, established
@@ -44,9 +45,25 @@ public final class SCTPAssociation: @unchecked Sendable {
     private let output: ([UInt8]) -> Void
     private let localPort: UInt16, remotePort: UInt16
     private var socket: OpaquePointer?
-    private var registration: Unmanaged<SCTPAssociation>?
-    /// Fragments of a message being delivered in parts (partial delivery), per stream.
-    private var partial: [UInt16: [UInt8]] = [:]
+    /// What usrsctp knows us by: a number, looked up in `live` under a lock, never a pointer to
+    /// this object, so a callback racing with `close()` on another thread finds nothing rather
+    /// than freed memory.
+    private let token: Int
+    private var registered = false
+    /// Fragments of a message being delivered in parts (partial delivery), per stream; nil
+    /// bytes: the message grew too large and the rest of it is being dropped.
+    private var partial: [UInt16: [UInt8]?] = [:]
+
+    private static let live = Mutex<[Int: SCTPAssociation]>([:])
+    private static let nextToken = Atomic<Int>(1)
+
+    private static func association(_ address: UnsafeMutableRawPointer?) -> SCTPAssociation? {
+        guard let address else { return nil }
+        let token = Int(bitPattern: address)
+        return live.withLock { $0[token] }
+    }
+
+    private var address: UnsafeMutableRawPointer { UnsafeMutableRawPointer(bitPattern: token)! }
 
     /// - Parameters: output sends one SCTP packet over DTLS (called on the owner thread);
     ///   sendBufferSize bounds what may wait for the peer's acknowledgement.
@@ -59,24 +76,23 @@ public final class SCTPAssociation: @unchecked Sendable {
         self.localPort = localPort
         self.remotePort = remotePort
         self.maxMessageSize = maxMessageSize
-        let registration = Unmanaged.passRetained(self)
-        let address = registration.toOpaque()
+        token = Self.nextToken.wrappingAdd(1, ordering: .relaxed).oldValue
+        let address = UnsafeMutableRawPointer(bitPattern: token)!
+        Self.live.withLock { $0[token] = self }
         usrsctp_register_address(address)
+        registered = true
         guard let socket = usrsctp_socket(AF_CONN, Int32(SOCK_STREAM.rawValue), Int32(IPPROTO_SCTP), { _, _, data, length, info, flags, ulp in
             defer { free(data) }
-            guard let ulp else { return 1 }
-            let association = Unmanaged<SCTPAssociation>.fromOpaque(ulp).takeUnretainedValue()
+            guard let association = SCTPAssociation.association(ulp) else { return 1 }
             let bytes = data.map { Array(UnsafeRawBufferPointer(start: $0, count: length)) }
             association.onOwner { association.handle(bytes: bytes, streamID: info.rcv_sid, ppid: UInt32(bigEndian: info.rcv_ppid),
                                                      flags: flags) }
             return 1
         }, nil, 0, address) else {
-            usrsctp_deregister_address(address)
-            registration.release()
+            close(reason: "no socket")
             throw .socket(errno)
         }
         self.socket = socket
-        self.registration = registration
         let configured = sb_sctp_configure(socket, Int32(sendBufferSize), Int32(maxMessageSize))
         let bound = configured == 0 ? sb_sctp_bind(socket, address, localPort) : configured
         guard bound == 0 else {
@@ -87,16 +103,17 @@ public final class SCTPAssociation: @unchecked Sendable {
 
     /// Sends INIT (the peer does the same; either INIT completes the association).
     public func connect() {
-        guard state == .new, let socket, let registration else { return }
+        guard state == .new, let socket else { return }
         transition(.connecting)
-        let rc = sb_sctp_connect(socket, registration.toOpaque(), remotePort)
+        let rc = sb_sctp_connect(socket, address, remotePort)
         if rc != 0 { close(reason: "connect: \(String(cString: strerror(rc)))") }
     }
 
     /// One SCTP packet from DTLS.
     public func receive(_ packet: [UInt8]) {
-        guard let registration, !state.isClosed else { return }
-        packet.withUnsafeBytes { usrsctp_conninput(registration.toOpaque(), $0.baseAddress, $0.count, 0) }
+        guard socket != nil, !state.isClosed else { return }
+        let address = self.address
+        packet.withUnsafeBytes { usrsctp_conninput(address, $0.baseAddress, $0.count, 0) }
     }
 
     /// How hard SCTP tries to deliver a message (partial reliability, RFC 3758).
@@ -142,7 +159,7 @@ public final class SCTPAssociation: @unchecked Sendable {
     // MARK: - usrsctp callbacks
 
     static func output(address: UnsafeMutableRawPointer, packet: UnsafeRawBufferPointer) {
-        let association = Unmanaged<SCTPAssociation>.fromOpaque(address).takeUnretainedValue()
+        guard let association = association(address) else { return }
         let bytes = Array(packet)
         association.onOwner { association.output(bytes) }
     }
@@ -163,22 +180,20 @@ public final class SCTPAssociation: @unchecked Sendable {
         }
         guard !state.isClosed else { return }
         let complete = flags & Int32(MSG_EOR) != 0
-        if !complete || partial[streamID] != nil {
-            var buffer = partial[streamID] ?? []
-            if buffer.count + bytes.count > maxMessageSize {
-                // Too large: the rest of it is dropped too (the marker is an empty buffer).
-                partial[streamID] = complete ? nil : []
-                if !buffer.isEmpty || !complete { oversizedDropped += buffer.isEmpty ? 0 : 1 }
-                return
-            }
-            buffer += bytes
-            if !complete { partial[streamID] = buffer; return }
-            partial[streamID] = nil
-            onMessage?(streamID, ppid, buffer)
+        if complete && partial[streamID] == nil {
+            guard bytes.count <= maxMessageSize else { oversizedDropped += 1; return }
+            onMessage?(streamID, ppid, bytes)
             return
         }
-        guard bytes.count <= maxMessageSize else { oversizedDropped += 1; return }
-        onMessage?(streamID, ppid, bytes)
+        // Partial delivery: collect the pieces; past the limit, drop them until the end of the message.
+        var buffer = partial[streamID] ?? []
+        if let collected = buffer {
+            buffer = collected.count + bytes.count <= maxMessageSize ? collected + bytes : nil
+        }
+        guard complete else { partial[streamID] = .some(buffer); return }
+        partial[streamID] = nil
+        guard let message = buffer else { oversizedDropped += 1; return }
+        onMessage?(streamID, ppid, message)
     }
 
     private func handleNotification(_ bytes: [UInt8]) {
@@ -220,16 +235,19 @@ public final class SCTPAssociation: @unchecked Sendable {
     }
 
     private func close(reason: String) {
-        guard let socket, let registration else { return }
-        self.socket = nil
-        self.registration = nil
-        usrsctp_close(socket)
-        usrsctp_deregister_address(registration.toOpaque())
+        if let socket {
+            self.socket = nil
+            usrsctp_close(socket)
+        }
+        if registered {
+            registered = false
+            usrsctp_deregister_address(address)
+            Self.live.withLock { $0[token] = nil }
+        }
         transition(.closed(reason))
         onMessage = nil
         onStateChange = nil
         onStreamsReset = nil
-        registration.release()
     }
 }
 

@@ -7,6 +7,9 @@ import Store
 extension Room {
     /// Text per chunk when history is replayed as a text stream (the SDKs' own chunk size).
     static let historyChunkBytes = 15_000
+    /// History sent to a joiner, at most, in bytes: the newest messages that fit. Well below the
+    /// association's send buffer, so a replay never looks like a slow receiver.
+    static let historyBudgetBytes = 1 << 20
 
     private var chat: RoomChat {
         get {
@@ -24,7 +27,7 @@ extension Room {
     func observeChat(_ packet: Livekit_DataPacket) {
         guard context.roomDefaults.chatHistory > 0 else { return }
         let changes = chat.observe(packet)
-        context.journal.recordChat(changes, room: name)
+        context.journal.recordChat(changes, room: name, attachmentsDirectory: context.chatAttachmentsDirectory)
     }
 
     /// Sends `sid` the recent messages, as their senders sent them (ChatMessage packets, or
@@ -32,11 +35,15 @@ extension Room {
     func sendChatHistory(to sid: String) {
         guard context.roomDefaults.chatHistory > 0, let participant = participants[sid] else { return }
         let chat = self.chat
-        for message in chat.recent {
-            for packet in Self.historyPackets(message) {
-                guard let bytes: [UInt8] = try? packet.serializedBytes() else { continue }
-                participant.subscriber.sendData(bytes, kind: .reliable)
-            }
+        var batches: [[[UInt8]]] = [], total = 0
+        for message in chat.recent.reversed() {
+            let encoded = Self.historyPackets(message).compactMap { try? $0.serializedBytes() as [UInt8] }
+            total += encoded.reduce(0) { $0 + $1.count }
+            if total > Self.historyBudgetBytes { break }
+            batches.append(encoded)
+        }
+        for batch in batches.reversed() {
+            for bytes in batch { participant.subscriber.sendData(bytes, kind: .reliable) }
         }
         for receipt in chat.receipts.values.sorted(by: { $0.readAt < $1.readAt }) where receipt.identity != participant.identity {
             var packet = Livekit_DataPacket()

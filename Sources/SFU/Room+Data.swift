@@ -34,10 +34,12 @@ extension Room {
             stats.add(.droppedKind)
             return
         }
-        let destinations = forwarded.destinations, encoded = forwarded.encoded
-        observeChat(forwarded.packet)
+        let encoded = forwarded.encoded
+        // Only what the whole room sees is room history: a message to named people is theirs.
+        if !forwarded.isDirected { observeChat(forwarded.packet) }
         for recipient in participants.values where recipient.sid != sender.sid {
-            guard destinations.isEmpty || destinations.contains(recipient.identity) else { continue }
+            guard !forwarded.isDirected || forwarded.destinations.contains(recipient.identity)
+                    || forwarded.destinationSids.contains(recipient.sid) else { continue }
             recipient.subscriber.sendData(encoded, kind: data.kind)
         }
     }
@@ -56,7 +58,7 @@ extension Room {
         let inbox = dataInbox, stats = context.dataStats
         return { kind, bytes in
             if case .dropped = inbox.yield(InboundData(senderSid: sid, kind: kind, bytes: bytes)) {
-                stats.add(.droppedBufferFull)
+                stats.add(.droppedInboxFull)
             }
         }
     }

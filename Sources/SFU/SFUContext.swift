@@ -39,6 +39,8 @@ public struct SFUContext: Sendable {
     public let journal: SessionJournal
     /// Forwarding counters (retransmissions, NACKs, reports) for /metrics.
     public let stats = ForwardingStats()
+    /// Where chat attachments are written (nil: they are forwarded but not kept).
+    public var chatAttachmentsDirectory: String?
     /// Data channel counters (packets relayed and dropped) for /metrics.
     public let dataStats = DataChannelStats()
     /// Active speaker updates: how often levels are evaluated and `speakers_changed` may be sent.

@@ -49,8 +49,9 @@ public final class SessionJournal: Sendable {
         queue.submit { _ = try? store.closeRoom(sid: sid, reason: reason) }
     }
 
-    /// Chat changes of `room`, in order with everything else.
-    func recordChat(_ changes: [RoomChat.Change], room: String) {
+    /// Chat changes of `room`, in order with everything else. Attachments' bytes go to a file
+    /// under `attachmentsDirectory` (nil: files are not kept).
+    func recordChat(_ changes: [RoomChat.Change], room: String, attachmentsDirectory: String?) {
         guard !changes.isEmpty else { return }
         let store = self.store, logger = self.logger
         queue.submit {
@@ -60,6 +61,10 @@ public final class SessionJournal: Sendable {
                     case .save(let message): try store.saveChatMessage(message)
                     case .delete(let id, let sender, let at): try store.deleteChatMessages(room: room, ids: [id], sender: sender, at: at)
                     case .receipt(let receipt): try store.saveChatReceipt(receipt)
+                    case .attachment(var record, let bytes):
+                        guard let directory = attachmentsDirectory else { continue }
+                        record.path = try ChatAttachmentFiles.write(bytes, room: room, under: directory)
+                        try store.saveChatAttachment(record)
                     }
                 } catch {
                     logger.error("chat: store write failed", metadata: ["room": "\(room)", "error": "\(error)"])

@@ -76,7 +76,61 @@ public struct ChatReceiptRecord: Codable, Hashable, Sendable, FetchableRecord, P
     public typealias Columns = CodingKeys
 }
 
+/// A file sent to a room's chat (`chat_attachment`).
+public struct ChatAttachmentRecord: Codable, Hashable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "chat_attachment"
+
+    public var room: String
+    /// The byte stream's id.
+    public var id: String
+    public var senderIdentity: String
+    public var name: String
+    public var mimeType: String
+    public var size: Int
+    /// Where the bytes are, relative to the attachments directory.
+    public var path: String
+    public var sentAt: Date
+
+    public init(room: String, id: String, senderIdentity: String, name: String, mimeType: String, size: Int,
+                path: String, sentAt: Date) {
+        self.room = room
+        self.id = id
+        self.senderIdentity = senderIdentity
+        self.name = name
+        self.mimeType = mimeType
+        self.size = size
+        self.path = path
+        self.sentAt = sentAt
+    }
+
+    public enum CodingKeys: String, CodingKey, ColumnExpression, Sendable {
+        case room, id, name, size, path
+        case senderIdentity = "sender_identity"
+        case mimeType = "mime_type"
+        case sentAt = "sent_at"
+    }
+    public typealias Columns = CodingKeys
+}
+
 extension SwitchboardStore {
+    public func saveChatAttachment(_ attachment: ChatAttachmentRecord) throws(StoreError) {
+        try write { db in try attachment.save(db) }
+    }
+
+    public func chatAttachment(room: String, id: String) throws(StoreError) -> ChatAttachmentRecord? {
+        try read { db in
+            try ChatAttachmentRecord.filter(ChatAttachmentRecord.Columns.room == room && ChatAttachmentRecord.Columns.id == id)
+                .fetchOne(db)
+        }
+    }
+
+    public func chatAttachments(room: String) throws(StoreError) -> [ChatAttachmentRecord] {
+        try read { db in
+            try ChatAttachmentRecord.filter(ChatAttachmentRecord.Columns.room == room)
+                .order(ChatAttachmentRecord.Columns.sentAt).fetchAll(db)
+        }
+    }
+
     /// Inserts a new message, or replaces the text of an existing one (same room and id) as an
     /// edit, if it is the same sender's and not deleted. Returns the row as stored.
     @discardableResult

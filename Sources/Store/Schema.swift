@@ -159,6 +159,20 @@ enum Schema {
                 );
                 CREATE INDEX chat_message_room ON chat_message(room, seq);
 
+                -- Files sent as byte streams on the chat topic; the bytes live under the data
+                -- directory (`path`, relative to it), checked against `mime_type` when stored.
+                CREATE TABLE chat_attachment (
+                    room            TEXT NOT NULL CHECK (length(room) > 0),
+                    id              TEXT NOT NULL CHECK (length(id) > 0),
+                    sender_identity TEXT NOT NULL,
+                    name            TEXT NOT NULL,
+                    mime_type       TEXT NOT NULL,
+                    size            INTEGER NOT NULL CHECK (size >= 0),
+                    path            TEXT NOT NULL,
+                    sent_at         TEXT NOT NULL,
+                    PRIMARY KEY (room, id)
+                );
+
                 -- How far each participant has read, per room: the last message id it marked read.
                 CREATE TABLE chat_receipt (
                     room        TEXT NOT NULL,

@@ -77,7 +77,7 @@ struct MetricsEndpoint: Sendable {
                "DataPackets sent to recipients (one per recipient).", [("", "\(data[.delivered])")])
         let dropReasons: [(String, DataChannelStats.Counter)] = [
             ("malformed", .droppedMalformed), ("not_permitted", .droppedNotPermitted), ("kind", .droppedKind),
-            ("buffer_full", .droppedBufferFull), ("not_open", .droppedNotOpen), ("too_large", .droppedTooLarge),
+            ("buffer_full", .droppedBufferFull), ("inbox_full", .droppedInboxFull), ("not_open", .droppedNotOpen), ("too_large", .droppedTooLarge),
             ("sctp", .droppedSCTP),
         ]
         metric("switchboard_data_packets_dropped_total", "counter", "Data channel messages dropped, by reason.",

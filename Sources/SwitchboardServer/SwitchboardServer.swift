@@ -21,6 +21,7 @@ public final class SwitchboardServer: Sendable {
     let rtc: RTCService
     let roomService: RoomServiceAPI
     let chatService: ChatServiceAPI
+    let chatAttachments: ChatAttachmentEndpoint
     public let egress: EgressManager
     let egressService: EgressServiceAPI
     /// Webhook delivery and the SFU's event queue feeding it; nil without `webhook.urls`.
@@ -67,6 +68,7 @@ public final class SwitchboardServer: Sendable {
         var context = SFUContext(transports: transports, store: store, logger: logger,
                                  roomDefaults: roomDefaults, serverVersion: liveKitCompatibleVersion)
         context.serverDebugInfo = "switchboard \(switchboardVersion)"
+        context.chatAttachmentsDirectory = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("chat").path
         context.speakerUpdateInterval = .milliseconds(configuration.speakerUpdateIntervalMilliseconds)
         context.autoRecorderFactory = egress
         context.events = roomEvents
@@ -77,6 +79,7 @@ public final class SwitchboardServer: Sendable {
                          refresher: TokenRefresher(keys: configuration.keys), logger: logger)
         roomService = RoomServiceAPI(rooms: rooms, verifier: verifier, logger: logger)
         chatService = ChatServiceAPI(rooms: rooms, verifier: verifier, logger: logger)
+        chatAttachments = ChatAttachmentEndpoint(store: store, directory: context.chatAttachmentsDirectory, verifier: verifier)
         if configuration.webDirectory != "", let directory = WebAssets.locate(explicit: configuration.webDirectory) {
             webAssets = try WebAssets(directory: directory, rereadOnRequest: configuration.development)
             logger.info("demo page from \(directory)")
@@ -139,6 +142,7 @@ public final class SwitchboardServer: Sendable {
         rtc.register(on: router)
         roomService.register(on: router)
         chatService.register(on: router)
+        chatAttachments.register(on: router)
         egressService.register(on: router)
         if configuration.development, let (key, secret) = configuration.keys.sorted(by: { $0.key < $1.key }).first {
             DevelopmentTokens(apiKey: key, secret: secret).register(on: router)

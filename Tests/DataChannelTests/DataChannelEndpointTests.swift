@@ -27,7 +27,8 @@ private final class Pair: @unchecked Sendable {
     var closed: [String] = []
     private var timer: (any DispatchSourceTimer)?
 
-    init(maxMessageSize: Int = 262_144, sendBuffer: Int = 1 << 20) throws {
+    /// serverMaxMessageSize: what the server side accepts (default: the same as the client).
+    init(maxMessageSize: Int = 262_144, serverMaxMessageSize: Int? = nil, sendBuffer: Int = 1 << 20) throws {
         try wire.sync {
             var a: SCTPAssociation!, b: SCTPAssociation!
             // Delivered later, never from inside the sender's usrsctp call (a network would not
@@ -36,7 +37,8 @@ private final class Pair: @unchecked Sendable {
             a = try SCTPAssociation(owner: wire, maxMessageSize: maxMessageSize, sendBufferSize: sendBuffer) { [weak self] packet in
                 wire.execute { [weak self] in self?.server?.association.receive(packet) }
             }
-            b = try SCTPAssociation(owner: wire, maxMessageSize: maxMessageSize, sendBufferSize: sendBuffer) { [weak self] packet in
+            b = try SCTPAssociation(owner: wire, maxMessageSize: serverMaxMessageSize ?? maxMessageSize,
+                                    sendBufferSize: sendBuffer) { [weak self] packet in
                 guard let self else { return }
                 count += 1
                 if dropEvery > 0 && count % dropEvery == 0 { return }
@@ -154,6 +156,26 @@ final class DataChannelEndpointTests: XCTestCase {
             return c.malformedDCEP == 1 && c.unknownStream == 1 && c.unknownPPID == 1
         }
         pair.wire.sync { XCTAssertTrue(pair.received.isEmpty) }
+    }
+
+    /// A message larger than we take arrives in parts (partial delivery): all of it is dropped
+    /// and counted once; the messages around it arrive.
+    func testOversizedIncomingMessageIsDroppedWhole() throws {
+        let pair = try Pair(maxMessageSize: 262_144, serverMaxMessageSize: 4096)
+        defer { pair.close() }
+        waitFor(pair, "established") { pair.server.association.state == .established && pair.client.association.state == .established }
+        pair.wire.sync { _ = pair.client.open(DataChannelParameters(label: "x")) }
+        waitFor(pair, "open") { pair.server.channel(label: "x") != nil }
+        pair.wire.sync {
+            XCTAssertEqual(pair.client.send([1], on: 0), .sent)
+            XCTAssertEqual(pair.client.send(Array(repeating: 9, count: 100_000), on: 0), .sent)
+            XCTAssertEqual(pair.client.send([2], on: 0), .sent)
+        }
+        waitFor(pair, "the two small messages") { pair.received.count == 2 }
+        pair.wire.sync {
+            XCTAssertEqual(pair.received.map(\.2), [[1], [2]])
+            XCTAssertEqual(pair.server.association.oversizedDropped, 1)
+        }
     }
 
     /// A peer that stops reading: the bounded send buffer fills and sends fail with bufferFull

@@ -144,4 +144,41 @@ final class RoomChatTests: XCTestCase {
         XCTAssertEqual(String(decoding: chunks.reduce(Data(), +), as: UTF8.self), text)
         XCTAssertTrue(packets.allSatisfy { $0.participantIdentity == "a" })
     }
+
+    func testAttachmentsAreCheckedAndBounded() {
+        var chat = RoomChat(room: "r", historyLimit: 10, recent: [], receipts: [])
+        func file(_ id: String, mime: String, _ bytes: [UInt8], total: UInt64? = nil) -> [RoomChat.Change] {
+            var h = Livekit_DataPacket()
+            h.participantIdentity = "alice"
+            h.streamHeader.streamID = id
+            h.streamHeader.topic = "lk.chat"
+            h.streamHeader.mimeType = mime
+            h.streamHeader.byteHeader.name = "\(id).bin"
+            if let total { h.streamHeader.totalLength = total }
+            var changes = chat.observe(h)
+            var c = Livekit_DataPacket()
+            c.participantIdentity = "alice"
+            c.streamChunk.streamID = id
+            c.streamChunk.content = Data(bytes)
+            changes += chat.observe(c)
+            var t = Livekit_DataPacket()
+            t.participantIdentity = "alice"
+            t.streamTrailer.streamID = id
+            return changes + chat.observe(t)
+        }
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 1, count: 100)
+        guard case .attachment(let record, let bytes)? = file("a", mime: "image/PNG", png).first else { return XCTFail("not kept") }
+        XCTAssertEqual(record.mimeType, "image/png")
+        XCTAssertEqual(record.size, png.count)
+        XCTAssertEqual(bytes, png)
+        XCTAssertEqual(file("b", mime: "image/png", Array("MZ not a png".utf8)), [], "contents must match the type")
+        XCTAssertEqual(file("c", mime: "application/x-msdownload", png), [], "types outside the list are not kept")
+        XCTAssertEqual(file("d", mime: "text/plain", [0x41, 0x00, 0x42]), [], "text with NUL is not text")
+        XCTAssertEqual(file("e", mime: "image/png", png, total: UInt64(RoomChat.maxAttachmentBytes) + 1), [],
+                       "announced as too large")
+        XCTAssertEqual(AttachmentContent.check(mimeType: "application/pdf; charset=binary", Array("%PDF-1.7".utf8)), "application/pdf")
+        XCTAssertEqual(ChatAttachmentFiles.url(path: "../../etc/passwd", under: "/data"), nil)
+        XCTAssertEqual(ChatAttachmentFiles.url(path: "/etc/passwd", under: "/data"), nil)
+        XCTAssertEqual(ChatAttachmentFiles.url(path: "ab12/f00", under: "/data")?.path, "/data/ab12/f00")
+    }
 }

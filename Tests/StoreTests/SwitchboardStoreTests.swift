@@ -47,7 +47,7 @@ final class SwitchboardStoreTests: XCTestCase {
                  try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' ORDER BY name"))
             }
             XCTAssertEqual(migrationRows, 4)
-            XCTAssertEqual(tables, ["chat_message", "chat_receipt", "grdb_migrations", "participant_session", "participant_session_report", "recording", "room",
+            XCTAssertEqual(tables, ["chat_attachment", "chat_message", "chat_receipt", "grdb_migrations", "participant_session", "participant_session_report", "recording", "room",
                                     "webhook_outbox"])
             try reopened.close()
         }

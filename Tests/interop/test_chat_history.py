@@ -9,6 +9,7 @@
 """
 import asyncio
 import json
+import urllib.error
 import urllib.request
 
 import pytest
@@ -108,3 +109,63 @@ def test_chat_api_checks_the_token(start_server):
     with pytest.raises(urllib.error.HTTPError) as other_room:
         chat_api(server, "ListMessages", {"room": "elsewhere"}, room=ROOM)
     assert other_room.value.code == 403
+
+
+def png_bytes(width=64, height=48):
+    """A real PNG (zlib-compressed RGB rows), so the server's content check has a true file."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    rows = b"".join(b"\x00" + bytes(v for x in range(width) for v in (x * 4 % 256, y * 5 % 256, 128))
+                    for y in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def get_attachment(server, path, token):
+    request = urllib.request.Request(f"http://127.0.0.1:{server.http_port}{path}",
+                                     headers={"Authorization": f"Bearer {token}"} if token else {})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, response.headers, response.read()
+
+
+def test_attachments_are_kept_checked_and_served_to_the_room(start_server, tmp_path):
+    server = start_server()
+    picture = tmp_path / "sunset.png"
+    picture.write_bytes(png_bytes())
+    fake = tmp_path / "fake.png"  # says PNG, is not
+    fake.write_bytes(b"MZ\x90\x00" + bytes(5000))
+    notes = tmp_path / "notes.bin"  # a type the chat does not keep
+    notes.write_bytes(bytes(range(256)) * 4)
+
+    async def body(session):
+        alice = await session.join("alice")
+        await session.join("bob")
+        sent = await alice.local_participant.send_file(str(picture), topic="lk.chat")
+        await alice.local_participant.send_file(str(fake), topic="lk.chat")
+        await alice.local_participant.send_file(str(notes), topic="lk.chat")
+
+        def attachments():
+            return chat_api(server, "ListMessages", {"room": ROOM})["attachments"]
+        await wait_until(lambda: attachments(), 15, "the picture stored")
+        await asyncio.sleep(1)
+        listed = attachments()
+        assert [(a["id"], a["name"], a["mime_type"], a["size"], a["sender_identity"]) for a in listed] == [
+            (sent.stream_id, "sunset.png", "image/png", len(picture.read_bytes()), "alice")]
+
+        url = listed[0]["url"]
+        status, headers, content = get_attachment(server, url, make_token("bob"))
+        assert (status, headers["Content-Type"], content) == (200, "image/png", picture.read_bytes())
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Content-Disposition"] == 'attachment; filename="sunset.png"'
+        for token, code in ((None, 401), ("not-a-jwt", 401), (make_token("eve", room="elsewhere"), 403)):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                get_attachment(server, url, token)
+            assert refused.value.code == code
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            get_attachment(server, f"/chat/attachments/{ROOM}/no-such-id", make_token("bob"))
+        assert missing.value.code == 404
+
+    run(server, body, timeout=60)

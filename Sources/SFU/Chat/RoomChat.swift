@@ -14,12 +14,28 @@ struct RoomChat {
     static let maxMessageBytes = 64 * 1024
     /// Text streams being received at once in a room, at most; the oldest is dropped beyond it.
     static let maxPendingStreams = 64
+    /// A file sent on the chat topic (a byte stream) is kept up to this size.
+    static let maxAttachmentBytes = 8 << 20
+    /// Files being received at once in a room, at most; more are not kept.
+    static let maxPendingFiles = 4
 
     enum Change: Equatable {
         case save(ChatMessageRecord)
         /// Deleted by its sender (nil: by the server, whoever sent it).
         case delete(id: String, sender: String?, at: Date)
         case receipt(ChatReceiptRecord)
+        /// A whole, checked file (path not yet set: the journal writes the bytes).
+        case attachment(ChatAttachmentRecord, [UInt8])
+    }
+
+    private struct PendingFile {
+        let senderIdentity: String
+        let name: String
+        let mimeType: String
+        let startedAt: Date
+        let compressed: Bool
+        var bytes: [UInt8] = []
+        var tooLarge = false
     }
 
     private struct PendingStream {
@@ -40,6 +56,7 @@ struct RoomChat {
     private(set) var receipts: [String: ChatReceiptRecord]
     private var pending: [String: PendingStream] = [:]
     private var pendingOrder: [String] = []
+    private var files: [String: PendingFile] = [:]
 
     init(room: String, historyLimit: Int, recent: [ChatMessageRecord], receipts: [ChatReceiptRecord]) {
         self.room = room
@@ -59,26 +76,68 @@ struct RoomChat {
             return save(ChatMessageRecord(room: room, id: chat.id, senderIdentity: sender, senderSid: senderSid,
                                           format: .chatMessage, message: chat.message, sentAt: sentAt,
                                           editedAt: chat.editTimestamp > 0 ? Date(timeIntervalSince1970: Double(chat.editTimestamp) / 1000) : nil))
-        case .streamHeader(let header)?:
-            guard header.topic == Self.topic, case .textHeader(let text)? = header.contentHeader,
-                  !header.streamID.isEmpty, header.streamID.utf8.count <= 256 else { return [] }
-            if pending.count >= Self.maxPendingStreams, let oldest = pendingOrder.first {
-                pending[oldest] = nil
-                pendingOrder.removeFirst()
-            }
-            let startedAt = header.timestamp > 0 ? Date(timeIntervalSince1970: Double(header.timestamp) / 1000) : now
-            guard header.compression == .none || header.compression == .deflateRaw else { return [] }
-            var stream = PendingStream(senderIdentity: sender, senderSid: senderSid, operation: text.operationType,
-                                       startedAt: startedAt, compressed: header.compression == .deflateRaw)
-            // A short text comes whole in the header: no chunks, no trailer.
+        case .streamHeader(let header)? where header.topic == Self.topic:
+            guard case .byteHeader(let file)? = header.contentHeader else { return beginText(header, sender, senderSid, now) }
+            guard !header.streamID.isEmpty, file.name.utf8.count <= 256, header.streamID.utf8.count <= 256, files[header.streamID] == nil,
+                  files.count < Self.maxPendingFiles, header.totalLength <= UInt64(Self.maxAttachmentBytes),
+                  header.compression == .none || header.compression == .deflateRaw else { return [] }
+            var pendingFile = PendingFile(senderIdentity: sender, name: file.name, mimeType: header.mimeType,
+                                          startedAt: header.timestamp > 0 ? Date(timeIntervalSince1970: Double(header.timestamp) / 1000) : now,
+                                          compressed: header.compression == .deflateRaw)
             if header.hasInlineContent {
-                stream.text = Array(header.inlineContent.prefix(Self.maxMessageBytes + 1))
-                stream.tooLarge = stream.text.count > Self.maxMessageBytes
-                return finish(header.streamID, stream, now: now)
+                pendingFile.bytes = Array(header.inlineContent.prefix(Self.maxAttachmentBytes + 1))
+                pendingFile.tooLarge = pendingFile.bytes.count > Self.maxAttachmentBytes
+                return finishFile(header.streamID, pendingFile)
             }
-            pending[header.streamID] = stream
-            pendingOrder.append(header.streamID)
+            files[header.streamID] = pendingFile
             return []
+        default:
+            return observeOther(packet, now: now)
+        }
+    }
+
+    private mutating func beginText(_ header: Livekit_DataStream.Header, _ sender: String, _ senderSid: String,
+                                    _ now: Date) -> [Change] {
+        // A stream id already being received is not taken over (nor queued twice).
+        guard case .textHeader(let text)? = header.contentHeader, pending[header.streamID] == nil,
+              !header.streamID.isEmpty, header.streamID.utf8.count <= 256 else { return [] }
+        if pending.count >= Self.maxPendingStreams, let oldest = pendingOrder.first {
+            pending[oldest] = nil
+            pendingOrder.removeFirst()
+        }
+        let startedAt = header.timestamp > 0 ? Date(timeIntervalSince1970: Double(header.timestamp) / 1000) : now
+        guard header.compression == .none || header.compression == .deflateRaw else { return [] }
+        var stream = PendingStream(senderIdentity: sender, senderSid: senderSid, operation: text.operationType,
+                                   startedAt: startedAt, compressed: header.compression == .deflateRaw)
+        // A short text comes whole in the header: no chunks, no trailer.
+        if header.hasInlineContent {
+            stream.text = Array(header.inlineContent.prefix(Self.maxMessageBytes + 1))
+            stream.tooLarge = stream.text.count > Self.maxMessageBytes
+            return finish(header.streamID, stream, now: now)
+        }
+        pending[header.streamID] = stream
+        pendingOrder.append(header.streamID)
+        return []
+    }
+
+    /// What a packet other than a chat stream header changes.
+    private mutating func observeOther(_ packet: Livekit_DataPacket, now: Date) -> [Change] {
+        let sender = packet.participantIdentity
+        switch packet.value {
+        case .streamChunk(let chunk)? where files[chunk.streamID] != nil:
+            guard var file = files[chunk.streamID], file.senderIdentity == sender else { return [] }
+            if file.tooLarge || file.bytes.count + chunk.content.count > Self.maxAttachmentBytes {
+                file.tooLarge = true
+                file.bytes = []
+            } else {
+                file.bytes += chunk.content
+            }
+            files[chunk.streamID] = file
+            return []
+        case .streamTrailer(let trailer)? where files[trailer.streamID] != nil:
+            guard let file = files[trailer.streamID], file.senderIdentity == sender else { return [] }
+            files[trailer.streamID] = nil
+            return finishFile(trailer.streamID, file)
         case .streamChunk(let chunk)?:
             guard var stream = pending[chunk.streamID], stream.senderIdentity == sender else { return [] }
             if stream.text.count + chunk.content.count > Self.maxMessageBytes {
@@ -102,6 +161,20 @@ struct RoomChat {
         default:
             return []
         }
+    }
+
+    /// A whole file: kept if it is what it claims to be and not too large.
+    private func finishFile(_ id: String, _ file: PendingFile) -> [Change] {
+        guard !file.tooLarge else { return [] }
+        var bytes = file.bytes
+        if file.compressed {
+            guard let inflated = RawInflate.inflate(bytes, limit: Self.maxAttachmentBytes) else { return [] }
+            bytes = inflated
+        }
+        guard let mimeType = AttachmentContent.check(mimeType: file.mimeType, bytes) else { return [] }
+        let record = ChatAttachmentRecord(room: room, id: id, senderIdentity: file.senderIdentity, name: file.name,
+                                          mimeType: mimeType, size: bytes.count, path: "", sentAt: file.startedAt)
+        return [.attachment(record, bytes)]
     }
 
     /// A whole text stream: a message created, edited or deleted.

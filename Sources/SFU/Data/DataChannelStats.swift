@@ -15,6 +15,8 @@ public final class DataChannelStats: Sendable {
         case droppedKind = "dropped_kind"
         /// Dropped: a lossy packet to a recipient whose send buffer is full.
         case droppedBufferFull = "dropped_buffer_full"
+        /// Dropped: more packets waited for the room than it holds (a flooding sender).
+        case droppedInboxFull = "dropped_inbox_full"
         /// Dropped: the recipient's channels are not open (yet).
         case droppedNotOpen = "dropped_not_open"
         /// Dropped: larger than the recipient's data channel takes.

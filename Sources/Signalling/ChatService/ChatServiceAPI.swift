@@ -52,9 +52,21 @@ public struct ChatServiceAPI: Sendable {
         let readAt: Int64
     }
 
+    struct Attachment: Encodable {
+        let id: String
+        let senderIdentity: String
+        let name: String
+        let mimeType: String
+        let size: Int
+        let sentAt: Int64
+        /// Where to GET the bytes (with a join token for the room).
+        let url: String
+    }
+
     struct ListMessagesResponse: Encodable {
         let messages: [Message]
         let receipts: [Receipt]
+        let attachments: [Attachment]
     }
 
     struct DeleteMessagesRequest: Decodable {
@@ -101,13 +113,18 @@ public struct ChatServiceAPI: Sendable {
         do {
             let messages = try store.chatMessages(room: request.room, limit: limit, before: request.before)
             let receipts = try store.chatReceipts(room: request.room)
+            let attachments = try store.chatAttachments(room: request.room)
             return ListMessagesResponse(
                 messages: messages.map {
                     Message(seq: $0.seq ?? 0, id: $0.id, senderIdentity: $0.senderIdentity, format: $0.format.rawValue,
                             message: $0.message, sentAt: Self.milliseconds($0.sentAt), editedAt: $0.editedAt.map(Self.milliseconds),
                             deleted: $0.isDeleted)
                 },
-                receipts: receipts.map { Receipt(identity: $0.identity, messageId: $0.messageID, readAt: Self.milliseconds($0.readAt)) })
+                receipts: receipts.map { Receipt(identity: $0.identity, messageId: $0.messageID, readAt: Self.milliseconds($0.readAt)) },
+                attachments: attachments.map {
+                    Attachment(id: $0.id, senderIdentity: $0.senderIdentity, name: $0.name, mimeType: $0.mimeType, size: $0.size,
+                               sentAt: Self.milliseconds($0.sentAt), url: ChatAttachmentEndpoint.path(room: $0.room, id: $0.id))
+                })
         } catch {
             throw .internal("store: \(error)")
         }
