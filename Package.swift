@@ -131,7 +131,7 @@ let package = Package(
         // The server: configuration, HTTP, wiring of transports.
         .target(name: "SwitchboardServer", dependencies: [
             "MediaTransport", "SDP", "RTP", "RTCP", "DTLS", "SRTP", "ICE", "SFU", "Signalling", "Store", "AccessTokens",
-            "Recording", "ConnectionQuality", "Webhooks", "LiveKitProtocol",
+            "Recording", "ConnectionQuality", "Webhooks", "LiveKitProtocol", "SCTP",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "NIOCore", package: "swift-nio"),

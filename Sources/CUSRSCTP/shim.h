@@ -106,6 +106,15 @@ static inline int sb_sctp_reset_stream(struct socket *so, uint16_t sid) {
     return rc;
 }
 
+/// SCTP packets usrsctp dropped on input for being malformed or not ours: shorter than a header,
+/// bad checksum, no endpoint for the port, wrong verification tag, bad stream id. Process-wide.
+static inline uint64_t sb_sctp_input_dropped(void) {
+    struct sctpstat stat;
+    memset(&stat, 0, sizeof(stat));
+    usrsctp_get_stat(&stat);
+    return (uint64_t)stat.sctps_hdrops + stat.sctps_badsum + stat.sctps_noport + stat.sctps_badvtag + stat.sctps_badsid;
+}
+
 // Notification fields Swift cannot reach through the union without layout code of its own.
 static inline uint16_t sb_sctp_notification_type(const void *data) {
     return ((const union sctp_notification *)data)->sn_header.sn_type;

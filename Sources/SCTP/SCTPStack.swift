@@ -5,7 +5,7 @@ import Synchronization
 /// through `SCTPAssociation.receive`, and timers (retransmission, heartbeat, delayed SACK) run
 /// when an owner calls `SCTPStack.handleTimers` from its periodic tick. usrsctp keeps global
 /// state, so there is exactly one of these.
-enum SCTPStack {
+public enum SCTPStack {
     private static let started: Bool = {
         usrsctp_init_nothreads(0, { address, buffer, length, _, _ in
             guard let address, let buffer else { return 0 }
@@ -26,11 +26,17 @@ enum SCTPStack {
 
     private static let lastTimers = Mutex<ContinuousClock.Instant?>(nil)
 
-    static func start() { _ = started }
+    public static func start() { _ = started }
+
+    /// SCTP packets dropped on input as malformed or not for us (process-wide, since start).
+    public static var inputDropped: Int {
+        start()
+        return Int(sb_sctp_input_dropped())
+    }
 
     /// Advances usrsctp's timers by the time since the last call. Cheap when called often and
     /// from several threads: at most one caller runs the timers per 10 ms.
-    static func handleTimers(now: ContinuousClock.Instant = .now) {
+    public static func handleTimers(now: ContinuousClock.Instant = .now) {
         start()
         let elapsed: UInt32? = lastTimers.withLock { last in
             guard let previous = last else { last = now; return nil }

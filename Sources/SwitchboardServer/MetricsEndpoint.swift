@@ -2,6 +2,7 @@ import Hummingbird
 import MediaTransport
 import NIOCore
 import ConnectionQuality
+import SCTP
 import SFU
 import Signalling
 import Webhooks
@@ -82,6 +83,9 @@ struct MetricsEndpoint: Sendable {
         ]
         metric("switchboard_data_packets_dropped_total", "counter", "Data channel messages dropped, by reason.",
                dropReasons.map { ("{reason=\"\($0.0)\"}", "\(data[$0.1])") })
+        metric("switchboard_sctp_input_dropped_total", "counter",
+               "SCTP packets usrsctp dropped as malformed or not ours (short, bad checksum, unknown port, verification tag or stream).",
+               [("", "\(SCTPStack.inputDropped)")])
         metric("switchboard_data_slow_receivers_disconnected_total", "counter",
                "Participants disconnected because their reliable data channel could not keep up.",
                [("", "\(data[.slowReceiversDisconnected])")])

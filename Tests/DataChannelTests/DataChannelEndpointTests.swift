@@ -178,6 +178,30 @@ final class DataChannelEndpointTests: XCTestCase {
         }
     }
 
+    /// Garbage where SCTP packets should be: dropped by usrsctp and counted, nothing delivered,
+    /// the association still works afterwards.
+    func testMalformedSCTPInputIsDroppedAndCounted() throws {
+        let pair = try Pair()
+        defer { pair.close() }
+        waitFor(pair, "established") { pair.server.association.state == .established && pair.client.association.state == .established }
+        let before = SCTPStack.inputDropped
+        var generator = SystemRandomNumberGenerator()
+        pair.wire.sync {
+            pair.server.association.receive([0x13, 0x88])  // shorter than a common header
+            pair.server.association.receive([0x13, 0x88, 0x13, 0x88, 0, 0, 0, 1, 0xDE, 0xAD, 0xBE, 0xEF])  // bad checksum
+            for _ in 0..<200 {
+                pair.server.association.receive((0..<Int.random(in: 12...1200, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            }
+        }
+        waitFor(pair, "the drops counted") { SCTPStack.inputDropped >= before + 202 }
+        pair.wire.sync {
+            XCTAssertEqual(pair.server.association.state, .established)
+            _ = pair.client.open(DataChannelParameters(label: "after"))
+        }
+        waitFor(pair, "a channel opened after the garbage") { pair.server.channel(label: "after") != nil }
+        pair.wire.sync { XCTAssertTrue(pair.received.isEmpty) }
+    }
+
     /// A peer that stops reading: the bounded send buffer fills and sends fail with bufferFull
     /// rather than queueing without limit.
     func testSendBufferIsBounded() throws {
