@@ -78,14 +78,14 @@ export class Chat extends EventTarget {
   async _finishStream(header, identity, chunks) {
     if (header.operation === DELETE) { this._delete(header.streamId, identity); return; }
     const text = await streamText(chunks, header.compression);
-    this._put({ id: header.streamId, identity, text, timestamp: header.timestamp,
-                edited: this.messages.has(header.streamId), mine: identity === this.me });
+    this._put({ id: header.streamId, identity, text, timestamp: header.timestamp, edited: false, mine: identity === this.me });
   }
 
   _put(message) {
     const known = this.messages.get(message.id);
     if (known && known.identity !== message.identity) return; // only its sender edits a message
-    this.messages.set(message.id, { ...message, edited: message.edited || !!known });
+    // The same message again (history after a rejoin) is not an edit; new text is.
+    this.messages.set(message.id, { ...message, edited: message.edited || known?.edited || (!!known && known.text !== message.text) });
     this._emit('message', this.messages.get(message.id));
   }
 
