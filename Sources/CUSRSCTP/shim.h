@@ -45,7 +45,8 @@ static inline int sb_sctp_configure(struct socket *so, int sendBuffer, int maxMe
     init.sinit_num_ostreams = 1024;
     init.sinit_max_instreams = 1024;
     if (usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof(init)) < 0) return errno;
-    uint16_t events[] = { SCTP_ASSOC_CHANGE, SCTP_STREAM_RESET_EVENT, SCTP_SEND_FAILED_EVENT, SCTP_SENDER_DRY_EVENT };
+    uint16_t events[] = { SCTP_ASSOC_CHANGE, SCTP_STREAM_RESET_EVENT, SCTP_SEND_FAILED_EVENT, SCTP_SENDER_DRY_EVENT,
+                          SCTP_PARTIAL_DELIVERY_EVENT };
     for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
         struct sctp_event event;
         memset(&event, 0, sizeof(event));
@@ -118,6 +119,10 @@ static inline uint64_t sb_sctp_input_dropped(void) {
 // Notification fields Swift cannot reach through the union without layout code of its own.
 static inline uint16_t sb_sctp_notification_type(const void *data) {
     return ((const union sctp_notification *)data)->sn_header.sn_type;
+}
+/// Partial delivery aborted (the peer abandoned a message being delivered in parts): its stream.
+static inline uint32_t sb_sctp_pdapi_stream(const void *data) {
+    return ((const union sctp_notification *)data)->sn_pdapi_event.pdapi_stream;
 }
 static inline uint16_t sb_sctp_assoc_change_state(const void *data) {
     return ((const union sctp_notification *)data)->sn_assoc_change.sac_state;

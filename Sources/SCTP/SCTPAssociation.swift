@@ -209,6 +209,9 @@ public final class SCTPAssociation: @unchecked Sendable {
                 case Int32(SCTP_CANT_STR_ASSOC): closeLater(reason: "could not start the association")
                 default: break
                 }
+            case Int32(SCTP_PARTIAL_DELIVERY_EVENT):
+                // The rest of a message in parts will not come: start the stream afresh.
+                partial[UInt16(truncatingIfNeeded: sb_sctp_pdapi_stream(base))] = nil
             case Int32(SCTP_STREAM_RESET_EVENT):
                 let flags = Int32(sb_sctp_reset_event_flags(base))
                 guard flags & Int32(SCTP_STREAM_RESET_INCOMING_SSN) != 0,

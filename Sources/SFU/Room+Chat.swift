@@ -11,22 +11,25 @@ extension Room {
     /// association's send buffer, so a replay never looks like a slow receiver.
     static let historyBudgetBytes = 1 << 20
 
+    /// The room's chat, loaded from the store on first use. Mutate through `chatState!` (in
+    /// place): a copy would copy the buffers of files being received on every chunk.
     private var chat: RoomChat {
-        get {
-            if let chatState { return chatState }
-            let limit = context.roomDefaults.chatHistory
-            let recent = (try? context.store.chatMessages(room: name, limit: limit)) ?? []
-            let receipts = (try? context.store.chatReceipts(room: name)) ?? []
-            let loaded = RoomChat(room: name, historyLimit: limit, recent: recent, receipts: receipts)
-            chatState = loaded
-            return loaded
-        }
-        set { chatState = newValue }
+        loadChat()
+        return chatState!
+    }
+
+    private func loadChat() {
+        guard chatState == nil else { return }
+        let limit = context.roomDefaults.chatHistory
+        let recent = (try? context.store.chatMessages(room: name, limit: limit)) ?? []
+        let receipts = (try? context.store.chatReceipts(room: name)) ?? []
+        chatState = RoomChat(room: name, historyLimit: limit, recent: recent, receipts: receipts)
     }
 
     func observeChat(_ packet: Livekit_DataPacket) {
         guard context.roomDefaults.chatHistory > 0 else { return }
-        let changes = chat.observe(packet)
+        loadChat()
+        let changes = chatState!.observe(packet)
         context.journal.recordChat(changes, room: name, attachmentsDirectory: context.chatAttachmentsDirectory)
     }
 
@@ -59,7 +62,8 @@ extension Room {
     /// Messages deleted through the admin API (nil: all): gone from the history, and everyone
     /// in the room is told, in the form each message was sent in.
     public func chatDeletedByServer(_ records: [ChatMessageRecord]) {
-        chat.deleteByServer(ids: records.map(\.id))
+        loadChat()
+        chatState!.deleteByServer(ids: records.map(\.id))
         for record in records {
             var packet = Livekit_DataPacket()
             packet.participantIdentity = record.senderIdentity

@@ -63,8 +63,15 @@ public final class SessionJournal: Sendable {
                     case .receipt(let receipt): try store.saveChatReceipt(receipt)
                     case .attachment(var record, let bytes):
                         guard let directory = attachmentsDirectory else { continue }
+                        guard try store.chatAttachment(room: room, id: record.id) == nil else { continue }
+                        guard try store.chatAttachmentBytes(room: room) + bytes.count <= ChatAttachmentFiles.roomQuotaBytes else {
+                            logger.warning("chat: attachment not kept, the room's quota is used up",
+                                           metadata: ["room": "\(room)", "quota": "\(ChatAttachmentFiles.roomQuotaBytes)"])
+                            continue
+                        }
                         record.path = try ChatAttachmentFiles.write(bytes, room: room, under: directory)
-                        try store.saveChatAttachment(record)
+                        let kept = (try? store.saveChatAttachment(record)) ?? false
+                        if !kept { ChatAttachmentFiles.remove(path: record.path, under: directory) }
                     }
                 } catch {
                     logger.error("chat: store write failed", metadata: ["room": "\(room)", "error": "\(error)"])

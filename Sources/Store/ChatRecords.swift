@@ -113,8 +113,21 @@ public struct ChatAttachmentRecord: Codable, Hashable, Sendable, FetchableRecord
 }
 
 extension SwitchboardStore {
-    public func saveChatAttachment(_ attachment: ChatAttachmentRecord) throws(StoreError) {
-        try write { db in try attachment.save(db) }
+    /// Inserts the row; false (nothing changed) if the room already has an attachment with that
+    /// id: a later stream with the same id never replaces a file.
+    @discardableResult
+    public func saveChatAttachment(_ attachment: ChatAttachmentRecord) throws(StoreError) -> Bool {
+        try write { db in
+            try attachment.insert(db, onConflict: .ignore)
+            return db.changesCount > 0
+        }
+    }
+
+    /// Bytes of all the room's kept attachments.
+    public func chatAttachmentBytes(room: String) throws(StoreError) -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM chat_attachment WHERE room = ?", arguments: [room]) ?? 0
+        }
     }
 
     public func chatAttachment(room: String, id: String) throws(StoreError) -> ChatAttachmentRecord? {

@@ -181,4 +181,39 @@ final class RoomChatTests: XCTestCase {
         XCTAssertEqual(ChatAttachmentFiles.url(path: "/etc/passwd", under: "/data"), nil)
         XCTAssertEqual(ChatAttachmentFiles.url(path: "ab12/f00", under: "/data")?.path, "/data/ab12/f00")
     }
+
+    /// Files whose trailer never comes give their slot up to newer ones; an id being received as
+    /// text cannot be taken over as a file.
+    func testFileSlotsAreRecycledAndIdsNotShared() {
+        var chat = RoomChat(room: "r", historyLimit: 10, recent: [], receipts: [])
+        func header(_ id: String, file: Bool, from sender: String = "alice") -> Livekit_DataPacket {
+            var h = Livekit_DataPacket()
+            h.participantIdentity = sender
+            h.streamHeader.streamID = id
+            h.streamHeader.topic = "lk.chat"
+            h.streamHeader.mimeType = "text/plain"
+            if file { h.streamHeader.byteHeader.name = "f" } else { h.streamHeader.textHeader.operationType = .create }
+            return h
+        }
+        func body(_ id: String, _ text: String, from sender: String = "alice") -> [RoomChat.Change] {
+            var c = Livekit_DataPacket()
+            c.participantIdentity = sender
+            c.streamChunk.streamID = id
+            c.streamChunk.content = Data(text.utf8)
+            var t = Livekit_DataPacket()
+            t.participantIdentity = sender
+            t.streamTrailer.streamID = id
+            return chat.observe(c) + chat.observe(t)
+        }
+        for i in 0..<RoomChat.maxPendingFiles { _ = chat.observe(header("stuck-\(i)", file: true, from: "mallory")) }
+        _ = chat.observe(header("mine", file: true))
+        guard case .attachment(let record, _)? = body("mine", "hello").first else { return XCTFail("slot not recycled") }
+        XCTAssertEqual(record.mimeType, "text/plain")
+        XCTAssertEqual(body("stuck-0", "late", from: "mallory"), [], "the oldest stuck file gave its slot up")
+        // Alice's text stream in progress: a file header with its id is ignored.
+        _ = chat.observe(header("t1", file: false))
+        _ = chat.observe(header("t1", file: true, from: "mallory"))
+        guard case .save(let message)? = body("t1", "still mine").first else { return XCTFail("text stream hijacked") }
+        XCTAssertEqual(message.senderIdentity, "alice")
+    }
 }

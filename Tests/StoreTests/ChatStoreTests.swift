@@ -41,4 +41,23 @@ final class ChatStoreTests: XCTestCase {
         try store.saveChatReceipt(ChatReceiptRecord(room: "r", identity: "bob", messageID: "m3", readAt: t0 + 5))
         XCTAssertEqual(try store.chatReceipts(room: "r").map(\.messageID), ["m3"])
     }
+
+    func testAttachmentsAreInsertedOnceAndCounted() throws {
+        let store = try SwitchboardStore.inMemory()
+        let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+        let first = ChatAttachmentRecord(room: "r", id: "s1", senderIdentity: "alice", name: "a.png", mimeType: "image/png",
+                                         size: 100, path: "k/1", sentAt: t0)
+        XCTAssertTrue(try store.saveChatAttachment(first))
+        // Someone else's stream with the same id never replaces it.
+        var other = first
+        other.senderIdentity = "mallory"
+        other.path = "k/2"
+        XCTAssertFalse(try store.saveChatAttachment(other))
+        XCTAssertEqual(try store.chatAttachment(room: "r", id: "s1")?.path, "k/1")
+        XCTAssertTrue(try store.saveChatAttachment(ChatAttachmentRecord(room: "r", id: "s2", senderIdentity: "bob", name: "b.pdf",
+                                                                        mimeType: "application/pdf", size: 50, path: "k/3", sentAt: t0)))
+        XCTAssertEqual(try store.chatAttachmentBytes(room: "r"), 150)
+        XCTAssertEqual(try store.chatAttachmentBytes(room: "empty"), 0)
+        XCTAssertEqual(try store.chatAttachments(room: "r").map(\.id), ["s1", "s2"])
+    }
 }

@@ -8,6 +8,14 @@ public enum ChatAttachmentFiles {
         public var description: String { switch self { case .write(let m): "attachment: \(m)" } }
     }
 
+    /// Attachment bytes kept per room, at most; beyond it new files are forwarded but not kept.
+    public static let roomQuotaBytes = 256 << 20
+
+    static func remove(path: String, under directory: String) {
+        guard let url = url(path: path, under: directory) else { return }
+        try? FileManager.default.removeItem(at: url)
+    }
+
     /// Writes the bytes (to a temporary name first, so a crash never leaves half a file under
     /// the real one); returns the path relative to `directory`.
     static func write(_ bytes: [UInt8], room: String, under directory: String) throws -> String {

@@ -57,6 +57,7 @@ struct RoomChat {
     private var pending: [String: PendingStream] = [:]
     private var pendingOrder: [String] = []
     private var files: [String: PendingFile] = [:]
+    private var filesOrder: [String] = []
 
     init(room: String, historyLimit: Int, recent: [ChatMessageRecord], receipts: [ChatReceiptRecord]) {
         self.room = room
@@ -79,7 +80,7 @@ struct RoomChat {
         case .streamHeader(let header)? where header.topic == Self.topic:
             guard case .byteHeader(let file)? = header.contentHeader else { return beginText(header, sender, senderSid, now) }
             guard !header.streamID.isEmpty, file.name.utf8.count <= 256, header.streamID.utf8.count <= 256, files[header.streamID] == nil,
-                  files.count < Self.maxPendingFiles, header.totalLength <= UInt64(Self.maxAttachmentBytes),
+                  pending[header.streamID] == nil, header.totalLength <= UInt64(Self.maxAttachmentBytes),
                   header.compression == .none || header.compression == .deflateRaw else { return [] }
             var pendingFile = PendingFile(senderIdentity: sender, name: file.name, mimeType: header.mimeType,
                                           startedAt: header.timestamp > 0 ? Date(timeIntervalSince1970: Double(header.timestamp) / 1000) : now,
@@ -89,7 +90,13 @@ struct RoomChat {
                 pendingFile.tooLarge = pendingFile.bytes.count > Self.maxAttachmentBytes
                 return finishFile(header.streamID, pendingFile)
             }
+            // A file whose trailer never comes does not hold its slot forever: the oldest goes.
+            if files.count >= Self.maxPendingFiles, let oldest = filesOrder.first {
+                files[oldest] = nil
+                filesOrder.removeFirst()
+            }
             files[header.streamID] = pendingFile
+            filesOrder.append(header.streamID)
             return []
         default:
             return observeOther(packet, now: now)
@@ -99,7 +106,7 @@ struct RoomChat {
     private mutating func beginText(_ header: Livekit_DataStream.Header, _ sender: String, _ senderSid: String,
                                     _ now: Date) -> [Change] {
         // A stream id already being received is not taken over (nor queued twice).
-        guard case .textHeader(let text)? = header.contentHeader, pending[header.streamID] == nil,
+        guard case .textHeader(let text)? = header.contentHeader, pending[header.streamID] == nil, files[header.streamID] == nil,
               !header.streamID.isEmpty, header.streamID.utf8.count <= 256 else { return [] }
         if pending.count >= Self.maxPendingStreams, let oldest = pendingOrder.first {
             pending[oldest] = nil
@@ -125,7 +132,8 @@ struct RoomChat {
         let sender = packet.participantIdentity
         switch packet.value {
         case .streamChunk(let chunk)? where files[chunk.streamID] != nil:
-            guard var file = files[chunk.streamID], file.senderIdentity == sender else { return [] }
+            // Taken out of the map while it grows, so its buffer is never shared (no copy per chunk).
+            guard files[chunk.streamID]?.senderIdentity == sender, var file = files.removeValue(forKey: chunk.streamID) else { return [] }
             if file.tooLarge || file.bytes.count + chunk.content.count > Self.maxAttachmentBytes {
                 file.tooLarge = true
                 file.bytes = []
@@ -137,9 +145,10 @@ struct RoomChat {
         case .streamTrailer(let trailer)? where files[trailer.streamID] != nil:
             guard let file = files[trailer.streamID], file.senderIdentity == sender else { return [] }
             files[trailer.streamID] = nil
+            filesOrder.removeAll { $0 == trailer.streamID }
             return finishFile(trailer.streamID, file)
         case .streamChunk(let chunk)?:
-            guard var stream = pending[chunk.streamID], stream.senderIdentity == sender else { return [] }
+            guard pending[chunk.streamID]?.senderIdentity == sender, var stream = pending.removeValue(forKey: chunk.streamID) else { return [] }
             if stream.text.count + chunk.content.count > Self.maxMessageBytes {
                 stream.tooLarge = true
                 stream.text = []
