@@ -31,6 +31,11 @@ def chat_api(server, method, body, room=ROOM):
         return json.loads(response.read())
 
 
+def complete(texts, n):
+    """`n` text streams started and every one of them read to its end."""
+    return len(texts) == n and all(t[2] is not None for t in texts)
+
+
 async def join_listening(session, identity):
     """Connects `identity` with chat and receipt handlers registered before the connection, so
     history sent as soon as the data channels open is not missed."""
@@ -39,7 +44,11 @@ async def join_listening(session, identity):
     texts, receipts = [], []
 
     async def read(reader, sender):
-        texts.append((sender, reader.info.stream_id, await reader.read_all(), dict(reader.info.attributes or {})))
+        # Listed in the order the streams start (the order the server sent them); a long one
+        # finishes after a short one that started later.
+        entry = [sender, reader.info.stream_id, None, dict(reader.info.attributes or {})]
+        texts.append(entry)
+        entry[2] = await reader.read_all()
     room.register_text_stream_handler("lk.chat", lambda reader, sender: session.spawn(read(reader, sender)))
     room.on("data_received", lambda p: receipts.append((p.participant.identity if p.participant else None,
                                                         bytes(p.data).decode())) if p.topic == "lk.chat.read" else None)
@@ -58,12 +67,12 @@ def test_late_joiner_gets_history_and_the_backend_manages_it(start_server):
         for text in ("first, with a typo", long_text, "third"):
             info = await alice.local_participant.send_text(text, topic="lk.chat")
             sent.append(info.stream_id)
-        await wait_until(lambda: len(at_bob) == 3, 15, "three messages at bob")
+        await wait_until(lambda: complete(at_bob, 3), 15, "three messages at bob")
         # An edit: the same stream id again.
         writer = await alice.local_participant.stream_text(topic="lk.chat", stream_id=sent[0])
         await writer.write("first, corrected")
         await writer.aclose()
-        await wait_until(lambda: len(at_bob) == 4, 15, "the edit at bob")
+        await wait_until(lambda: complete(at_bob, 4), 15, "the edit at bob")
         await bob.local_participant.publish_data(sent[1].encode(), topic="lk.chat.read", reliable=True)
 
         def listed():
@@ -77,7 +86,7 @@ def test_late_joiner_gets_history_and_the_backend_manages_it(start_server):
         assert history["receipts"] == [{"identity": "bob", "message_id": sent[1], "read_at": history["receipts"][0]["read_at"]}]
 
         dave, at_dave, receipts_at_dave = await join_listening(session, "dave")
-        await wait_until(lambda: len(at_dave) == 3 and receipts_at_dave, 15, "history and the receipt at dave")
+        await wait_until(lambda: complete(at_dave, 3) and receipts_at_dave, 15, "history and the receipt at dave")
         assert [(s, i, t) for s, i, t, _ in at_dave] == [("alice", sent[0], "first, corrected"), ("alice", sent[1], long_text),
                                                         ("alice", sent[2], "third")]
         assert all(attrs.get("lk.chat.history") == "true" for *_, attrs in at_dave)
@@ -88,7 +97,7 @@ def test_late_joiner_gets_history_and_the_backend_manages_it(start_server):
         after = listed()["messages"]
         assert [(m["id"], m["deleted"], m["message"]) for m in after][1] == (sent[1], True, "")
         carol, at_carol, _ = await join_listening(session, "carol")
-        await wait_until(lambda: len(at_carol) == 2, 15, "two messages at carol")
+        await wait_until(lambda: complete(at_carol, 2), 15, "two messages at carol")
         await asyncio.sleep(0.5)
         assert [i for _, i, _, _ in at_carol] == [sent[0], sent[2]]
 
