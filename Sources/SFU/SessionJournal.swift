@@ -21,8 +21,8 @@ public final class SessionJournal: Sendable {
         let store = self.store, logger = self.logger
         queue.submit {
             do {
-                _ = try store.recordJoin(roomSid: roomSid, identity: identity, name: name, metadata: metadata,
-                                         clientInfo: clientInfo, sid: sid)
+                try store.appendJoin(roomSid: roomSid, identity: identity, name: name, metadata: metadata,
+                                     clientInfo: clientInfo, sid: sid)
             } catch {
                 logger.warning("store: join of \(sid) not recorded: \(error)")
             }
@@ -32,7 +32,7 @@ public final class SessionJournal: Sendable {
     func recordLeave(sid: String, reason: String) {
         let store = self.store, logger = self.logger
         queue.submit {
-            do { _ = try store.recordLeave(sid: sid, reason: reason) } catch {
+            do { try store.appendLeave(sid: sid, reason: reason) } catch {
                 logger.debug("store: leave of \(sid) not recorded: \(error)")
             }
         }

@@ -42,8 +42,8 @@ public struct RTCService: Sendable {
         }
         if await isFull(admitted.room) { return .refuse(status: 403, message: "room is full") }
         let session = SignalSession(admission: admitted, rooms: rooms, tokenRefresher: refresher, logger: logger)
-        return .upgrade { inbound, outbound, _ in
-            await session.run(inbound: inbound, outbound: outbound)
+        return .upgrade { inbound, outbound, context in
+            await session.run(inbound: inbound, outbound: outbound, channel: context.channel)
         }
     }
 

@@ -15,21 +15,21 @@ struct SignalSession {
     let tokenRefresher: TokenRefresher?
     let logger: Logger
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
-        let sink = SignalSink()
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel) async {
         let room: Room
         let participantSid: String
         var format = admission.format
         let formatBox = FormatBox(format)
         let closeCode = CloseCodeBox()
-        // The writer runs before the join, so the JoinResponse (queued first) goes out while the
-        // room still tells everyone else about the newcomer.
+        // Responses are written from the event loop as they are queued, so the JoinResponse
+        // (queued first) goes out while the room still tells everyone else about the newcomer.
+        let output = WebSocketSignalOutput(channel: channel, format: formatBox)
+        let sink = SignalSink(output: output)
         let writer = Task {
-            for await signal in sink.stream {
-                do { try await write(signal, format: formatBox.value, to: outbound) } catch { break }
-            }
             // The room finished the sink (leave sent, replaced by a resume, removed) or the join
-            // was refused: close the WebSocket too, which also ends the read loop below.
+            // was refused: once the queue is written, close the WebSocket too, which also ends
+            // the read loop below.
+            try? await output.drained.get()
             try? await outbound.close(closeCode.value, reason: nil)
         }
         do {
@@ -90,15 +90,6 @@ struct SignalSession {
         refresher.cancel()
         sink.finish()
         await writer.value
-    }
-
-    private func write(_ signal: OutboundSignal, format: SignalFormat, to outbound: WebSocketOutboundWriter) async throws {
-        let encode = { SignalCodec.encode(signal.response, format: format) }
-        let bytes = signal.encoding?.bytes(format: format == .binary ? 0 : 1, encode: encode) ?? encode()
-        switch format {
-        case .binary: try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
-        case .json: try await outbound.write(.text(String(decoding: bytes, as: UTF8.self)))
-        }
     }
 }
 

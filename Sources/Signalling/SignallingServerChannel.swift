@@ -119,7 +119,7 @@ public struct SignallingServerChannel: ServerChildChannel, HTTPChannelHandler {
                     try await outbound.write(contentsOf: [.head(head), .body(body), .end(nil)])
                 }
             case .websocket(let asyncChannel, let handler):
-                let context = WebSocketSessionContext(logger: logger)
+                let context = WebSocketSessionContext(logger: logger, channel: asyncChannel.channel)
                 _ = try await WebSocketHandler.handle(
                     type: .server,
                     configuration: .init(extensions: [], autoPing: .enabled(timePeriod: .seconds(30)),
@@ -135,6 +135,8 @@ public struct SignallingServerChannel: ServerChildChannel, HTTPChannelHandler {
 
 public struct WebSocketSessionContext: WebSocketContext {
     public let logger: Logger
+    /// The upgraded connection, for writers that bypass the async writer (WebSocketSignalOutput).
+    public let channel: any Channel
 }
 
 extension HTTPServerBuilder {

@@ -270,40 +270,65 @@ public final class SwitchboardStore: Sendable {
         sid: String? = nil,
         at date: Date = Date()
     ) throws(StoreError) -> ParticipantSessionRecord {
-        guard !identity.isEmpty else { throw .invalidArgument("participant identity must not be empty") }
         let sid = sid ?? SIDs.participant()
-        guard SIDs.isValid(sid, prefix: SIDs.participantPrefix) else {
-            throw .invalidArgument("participant sid \"\(sid)\" is not PA_ + 12 base62 characters")
-        }
         return try write { db in
-            guard let room = try RoomRecord.fetchOne(db, key: roomSid) else {
-                throw StoreError.roomNotFound(sid: roomSid)
-            }
-            guard room.isOpen else { throw StoreError.roomClosed(sid: roomSid) }
-            let active = ParticipantSessionRecord
-                .filter(ParticipantSessionRecord.Columns.roomSid == roomSid
-                        && ParticipantSessionRecord.Columns.leftAt == nil)
-            if room.maxParticipants > 0 {
-                let others = try active.filter(ParticipantSessionRecord.Columns.identity != identity).fetchCount(db)
-                if others >= room.maxParticipants {
-                    throw StoreError.roomFull(sid: roomSid, maxParticipants: room.maxParticipants)
-                }
-            }
-            try db.execute(
-                sql: """
-                    UPDATE participant_session SET left_at = MAX(joined_at, ?), leave_reason = ?
-                    WHERE room_sid = ? AND identity = ? AND left_at IS NULL
-                    """,
-                arguments: [date, StoreReason.duplicateIdentity, roomSid, identity])
-            let session = ParticipantSessionRecord(
-                sid: sid, roomSid: roomSid, identity: identity, name: name, metadata: metadata,
-                joinedAt: date, clientInfo: clientInfo)
-            do {
-                try session.insert(db)
-            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
-                throw StoreError.duplicateSid(sid: sid)
-            }
+            try Self.insertJoin(db, roomSid: roomSid, identity: identity, name: name, metadata: metadata,
+                                clientInfo: clientInfo, sid: sid, at: date)
             return try ParticipantSessionRecord.fetchOne(db, key: sid)!
+        }
+    }
+
+    /// `recordJoin` for a caller that does not need the row back (the session journal, once
+    /// per join): the same checks and writes, no read-back.
+    public func appendJoin(roomSid: String, identity: String, name: String, metadata: String,
+                           clientInfo: ClientInfo?, sid: String, at date: Date = Date()) throws(StoreError) {
+        try write { db in
+            try Self.insertJoin(db, roomSid: roomSid, identity: identity, name: name, metadata: metadata,
+                                clientInfo: clientInfo, sid: sid, at: date)
+        }
+    }
+
+    /// Plain cached statements rather than GRDB's record types: this runs for every join, and
+    /// decoding whole records through Codable was most of its cost.
+    private static func insertJoin(_ db: Database, roomSid: String, identity: String, name: String, metadata: String,
+                                   clientInfo: ClientInfo?, sid: String, at date: Date) throws {
+        guard !identity.isEmpty else { throw StoreError.invalidArgument("participant identity must not be empty") }
+        guard SIDs.isValid(sid, prefix: SIDs.participantPrefix) else {
+            throw StoreError.invalidArgument("participant sid \"\(sid)\" is not PA_ + 12 base62 characters")
+        }
+        guard let room = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT closed_at IS NULL AS open, max_participants FROM room WHERE sid = ?"),
+            arguments: [roomSid]) else {
+            throw StoreError.roomNotFound(sid: roomSid)
+        }
+        guard room["open"] as Bool else { throw StoreError.roomClosed(sid: roomSid) }
+        let maxParticipants: Int = room["max_participants"]
+        if maxParticipants > 0 {
+            let others = try Int.fetchOne(db.cachedStatement(sql: """
+                SELECT COUNT(*) FROM participant_session
+                WHERE room_sid = ? AND left_at IS NULL AND identity <> ?
+                """), arguments: [roomSid, identity]) ?? 0
+            if others >= maxParticipants {
+                throw StoreError.roomFull(sid: roomSid, maxParticipants: maxParticipants)
+            }
+        }
+        try db.cachedStatement(sql: """
+            UPDATE participant_session SET left_at = MAX(joined_at, ?), leave_reason = ?
+            WHERE room_sid = ? AND identity = ? AND left_at IS NULL
+            """).execute(arguments: [date, StoreReason.duplicateIdentity, roomSid, identity])
+        let clientJSON = try clientInfo.map { info in
+            // As GRDB stores a Codable column (sorted keys), so rows read the same either way.
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            return String(decoding: try encoder.encode(info), as: UTF8.self)
+        }
+        do {
+            try db.cachedStatement(sql: """
+                INSERT INTO participant_session (sid, room_sid, identity, name, metadata, joined_at, client_info)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [sid, roomSid, identity, name, metadata, date, clientJSON])
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            throw StoreError.duplicateSid(sid: sid)
         }
     }
 
@@ -313,15 +338,25 @@ public final class SwitchboardStore: Sendable {
     @discardableResult
     public func recordLeave(sid: String, reason: String, at date: Date = Date()) throws(StoreError) -> ParticipantSessionRecord {
         try write { db in
-            guard var session = try ParticipantSessionRecord.fetchOne(db, key: sid) else {
-                throw StoreError.sessionNotFound(sid: sid)
-            }
-            guard session.isActive else { throw StoreError.sessionAlreadyEnded(sid: sid) }
-            session.leftAt = max(date, session.joinedAt)
-            session.leaveReason = reason
-            try session.update(db)
+            try Self.endSession(db, sid: sid, reason: reason, at: date)
             return try ParticipantSessionRecord.fetchOne(db, key: sid)!
         }
+    }
+
+    /// `recordLeave` without reading the row back (the session journal).
+    public func appendLeave(sid: String, reason: String, at date: Date = Date()) throws(StoreError) {
+        try write { db in try Self.endSession(db, sid: sid, reason: reason, at: date) }
+    }
+
+    private static func endSession(_ db: Database, sid: String, reason: String, at date: Date) throws {
+        try db.cachedStatement(sql: """
+            UPDATE participant_session SET left_at = MAX(joined_at, ?), leave_reason = ?
+            WHERE sid = ? AND left_at IS NULL
+            """).execute(arguments: [date, reason, sid])
+        guard db.changesCount == 0 else { return }
+        let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM participant_session WHERE sid = ?"),
+                                       arguments: [sid]) ?? false
+        throw exists ? StoreError.sessionAlreadyEnded(sid: sid) : StoreError.sessionNotFound(sid: sid)
     }
 
     /// A session by sid.

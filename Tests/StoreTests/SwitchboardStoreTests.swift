@@ -262,6 +262,65 @@ final class SwitchboardStoreTests: XCTestCase {
         XCTAssertEqual(try store.activeSessions(roomSid: room.sid).map(\.identity), ["b", "c"])
     }
 
+    /// The journal's write-only variants store what `recordJoin`/`recordLeave` store, with the
+    /// same checks.
+    func testAppendJoinAndLeaveMatchTheRecordingVariants() throws {
+        let store = try open()
+        let room = try store.createRoom(name: "r", maxParticipants: 1, at: t0)
+        let info = ClientInfo(sdk: "python", version: "1.0.1", protocol: 16, address: "127.0.0.1")
+        let sid = SIDs.participant()
+        try store.appendJoin(roomSid: room.sid, identity: "alice", name: "Alice", metadata: "{}",
+                             clientInfo: info, sid: sid, at: t0 + 1)
+        let session = try XCTUnwrap(try store.session(sid: sid))
+        XCTAssertEqual(session, ParticipantSessionRecord(sid: sid, roomSid: room.sid, identity: "alice", name: "Alice",
+                                                         metadata: "{}", joinedAt: t0 + 1, clientInfo: info))
+        assertStoreError(try store.appendJoin(roomSid: room.sid, identity: "bob", name: "", metadata: "",
+                                              clientInfo: nil, sid: SIDs.participant()),
+                         .roomFull(sid: room.sid, maxParticipants: 1))
+        assertStoreError(try store.appendJoin(roomSid: room.sid, identity: "alice", name: "", metadata: "",
+                                              clientInfo: nil, sid: sid),
+                         .duplicateSid(sid: sid))
+        assertStoreError(try store.appendJoin(roomSid: "RM_000000000000", identity: "x", name: "", metadata: "",
+                                              clientInfo: nil, sid: SIDs.participant()),
+                         .roomNotFound(sid: "RM_000000000000"))
+        // A leave before the join time is clamped to it; a second leave is refused.
+        try store.appendLeave(sid: sid, reason: StoreReason.clientInitiated, at: t0)
+        let ended = try XCTUnwrap(try store.session(sid: sid))
+        XCTAssertEqual(ended.leftAt, t0 + 1)
+        XCTAssertEqual(ended.leaveReason, StoreReason.clientInitiated)
+        assertStoreError(try store.appendLeave(sid: sid, reason: "again"), .sessionAlreadyEnded(sid: sid))
+        assertStoreError(try store.appendLeave(sid: "PA_000000000000", reason: "x"),
+                         .sessionNotFound(sid: "PA_000000000000"))
+    }
+
+    /// A join's "who is still here" queries use the partial index of open sessions, so a room with a long
+    /// history does not make every join scan all the sessions it ever had.
+    func testOpenSessionQueriesUseThePartialIndex() throws {
+        let store = try open()
+        let room = try store.createRoom(name: "busy", maxParticipants: 100, at: t0)
+        for i in 0..<50 {
+            let s = try store.recordJoin(roomSid: room.sid, identity: "p\(i)", at: t0 + Double(i))
+            try store.recordLeave(sid: s.sid, reason: StoreReason.clientInitiated, at: t0 + Double(i) + 0.5)
+        }
+        let plans = try store.writer.read { db -> [String] in
+            let queries: [(String, StatementArguments)] = [
+                ("UPDATE participant_session SET left_at = ? WHERE room_sid = ? AND identity = ? AND left_at IS NULL",
+                 ["x", room.sid, "p1"]),
+                ("SELECT COUNT(*) FROM participant_session WHERE room_sid = ? AND left_at IS NULL AND identity <> ?",
+                 [room.sid, "p1"]),
+            ]
+            return try queries.map { sql, arguments in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments)
+                    .map { $0["detail"] as String }.joined(separator: "; ")
+            }
+        }
+        for plan in plans {
+            XCTAssertTrue(plan.contains("participant_session_active"), plan)
+        }
+        try store.recordJoin(roomSid: room.sid, identity: "p1", at: t0 + 100)
+        XCTAssertEqual(try store.activeSessions(roomSid: room.sid).map(\.identity), ["p1"])
+    }
+
     func testLeaveBeforeJoinIsClampedNotRejected() throws {
         let store = try open()
         let room = try store.createRoom(name: "r", at: t0)
