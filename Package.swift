@@ -182,6 +182,8 @@ let package = Package(
         .testTarget(name: "SignallingTests", dependencies: [
             "Signalling", "SFU", "LiveKitProtocol", "AccessTokens", "MediaTransport", "Store",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
         ], swiftSettings: strict),
         .testTarget(name: "SwitchboardServerTests", dependencies: ["SwitchboardServer", "SDP", "MediaTransport"], swiftSettings: strict),
         .testTarget(name: "LiveKitProtocolTests", dependencies: ["LiveKitProtocol"], swiftSettings: strict),

@@ -38,6 +38,13 @@ final class WebSocketSignalOutput: SignalOutput {
         self.drainedPromise = channel.eventLoop.makePromise(of: Void.self)
     }
 
+    deinit {
+        // Never finished (a test, a session torn down early): nothing will wait on the drain,
+        // but a promise must not be dropped uncompleted. A finished output completed it already:
+        // the closure that does so keeps `self` alive until it has run.
+        if !state.withLock({ $0.finished }) { drainedPromise.succeed() }
+    }
+
     func deliver(_ signal: OutboundSignal) -> SignalSink.Delivery {
         let (delivery, schedule) = state.withLock { state -> (SignalSink.Delivery, Bool) in
             if state.finished { return (.closed, false) }
