@@ -98,3 +98,56 @@ class LossyRelay:
         for t in (self._client_side, self._server_side):
             if t is not None:
                 t.close()
+
+
+class LossyNat(LossyRelay):
+    """LossyRelay for a client with several sockets or candidates (libwebrtc): like a NAT, each
+    client address gets a server-side socket of its own, so the server's replies go back to the
+    address that sent the request, and `client_addr` never flips between a client's sockets.
+    Loss and rate caps apply to all of them together."""
+
+    def __init__(self, upstream=None, loss=0.0, seed=4, down_loss=None):
+        super().__init__(upstream, loss=loss, seed=seed, down_loss=down_loss)
+        self._mappings = {}  # client addr -> server-side transport (None while it is being made)
+        self._pending = {}   # client addr -> datagrams that arrived before its socket existed
+        self._tasks = set()
+
+    def _from_client(self, data, addr):
+        self.client_addr = addr
+        if self._drop("up", data):
+            return
+        transport = self._mappings.get(addr)
+        if transport is None:
+            self._pending.setdefault(addr, []).append(data)
+            if addr not in self._mappings:
+                self._mappings[addr] = None
+                task = asyncio.ensure_future(self._open_mapping(addr))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            return
+        self.stats["up"]["forwarded"] += 1
+        transport.sendto(data, self.upstream)
+
+    async def _open_mapping(self, addr):
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: _Side(lambda data, src: self._from_server_to(addr, data, src)), local_addr=("127.0.0.1", 0))
+        self._mappings[addr] = transport
+        for data in self._pending.pop(addr, []):
+            self.stats["up"]["forwarded"] += 1
+            transport.sendto(data, self.upstream)
+
+    def _from_server_to(self, addr, data, src):
+        if src[:2] != tuple(self.upstream):
+            return
+        if not self._drop("down", data):
+            self.stats["down"]["forwarded"] += 1
+            self._client_side.sendto(data, addr)
+
+    def close(self):
+        for task in self._tasks:
+            task.cancel()
+        for transport in self._mappings.values():
+            if transport is not None:
+                transport.close()
+        super().close()
