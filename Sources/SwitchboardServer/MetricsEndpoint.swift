@@ -70,6 +70,8 @@ struct MetricsEndpoint: Sendable {
              stats[.transportFeedbackReceived]),
             ("switchboard_transport_feedback_matched_packets_total", "Packets in subscribers' transport-wide feedback that matched packets sent to them.",
              stats[.transportFeedbackPacketsMatched]),
+            ("switchboard_remb_sent_total", "REMB messages sent to publishers without transport-wide CC whose uplink is losing packets.",
+             stats[.rembSent]),
         ]
         for (name, help, value) in counters { metric(name, "counter", help, [("", "\(value)")]) }
         metric("switchboard_data_packets_received_total", "counter",

@@ -22,6 +22,8 @@ public final class ForwardingStats: Sendable {
         case transportFeedbackReceived
         /// Packets those messages reported that matched our sends (proof the numbering holds).
         case transportFeedbackPacketsMatched
+        /// REMB messages sent to publishers without transport-wide CC.
+        case rembSent
     }
 
     private let retransmissions = Atomic<Int>(0)
@@ -35,6 +37,7 @@ public final class ForwardingStats: Sendable {
     private let senderReportsSent = Atomic<Int>(0)
     private let transportFeedbackReceived = Atomic<Int>(0)
     private let transportFeedbackPacketsMatched = Atomic<Int>(0)
+    private let rembSent = Atomic<Int>(0)
 
     public init() {}
 
@@ -51,6 +54,7 @@ public final class ForwardingStats: Sendable {
         case .senderReportsSent: senderReportsSent.add(n, ordering: .relaxed)
         case .transportFeedbackReceived: transportFeedbackReceived.add(n, ordering: .relaxed)
         case .transportFeedbackPacketsMatched: transportFeedbackPacketsMatched.add(n, ordering: .relaxed)
+        case .rembSent: rembSent.add(n, ordering: .relaxed)
         }
     }
 
@@ -67,6 +71,7 @@ public final class ForwardingStats: Sendable {
         case .senderReportsSent: senderReportsSent.load(ordering: .relaxed)
         case .transportFeedbackReceived: transportFeedbackReceived.load(ordering: .relaxed)
         case .transportFeedbackPacketsMatched: transportFeedbackPacketsMatched.load(ordering: .relaxed)
+        case .rembSent: rembSent.load(ordering: .relaxed)
         }
     }
 }

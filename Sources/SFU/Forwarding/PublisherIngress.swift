@@ -38,6 +38,10 @@ final class PublisherIngress: @unchecked Sendable {
     private(set) var roundTrip: Int64 = 50_000_000
     private(set) var roundTripMeasured = false
     private var lastReferenceTime: (compactNTP: UInt32, sentAt: Int64)?
+    /// REMB for a publisher without transport-wide CC (see `PublisherRateLimit`).
+    private var rateLimit = PublisherRateLimit()
+    /// The last REMB sent, for tests and logs.
+    private(set) var lastREMB: Int64?
 
     static let midURI = "urn:ietf:params:rtp-hdrext:sdes:mid"
     static let ridURI = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
@@ -124,6 +128,7 @@ final class PublisherIngress: @unchecked Sendable {
             return
         }
         stream.statistics.record(sequence: header.sequenceNumber, timestamp: header.timestamp, arrival: arrival)
+        rateLimit.received(bytes: packet.count)
         if stream.nack?.record(sequence: header.sequenceNumber, arrival: arrival) == true { stats.add(.recovered) }
         stream.producer.receive(packet, header: header, rank: stream.rank)
     }
@@ -254,6 +259,22 @@ final class PublisherIngress: @unchecked Sendable {
                 }
             }
             lastReferenceTime = (UInt32(truncatingIfNeeded: ntp >> 16), now)
+            if transportCCExtensionID == nil { limitRate(blocks: blocks, transport: transport) }
+        }
+    }
+
+    /// Without transport-wide CC the publisher's estimator has only our receiver reports; while
+    /// its uplink loses packets, REMB tells it what gets through.
+    private func limitRate(blocks: [ReceptionReport], transport: WebRTCTransport) {
+        guard !blocks.isEmpty else { return }
+        let worst = blocks.map(\.fractionLost).max() ?? 0
+        guard let bitrate = rateLimit.close(fractionLost: worst, intervalNanoseconds: Self.receiverReportInterval) else { return }
+        let remb = ReceiverEstimatedMaximumBitrate(senderSSRC: feedbackSSRC, bitrate: UInt64(bitrate),
+                                                   ssrcs: Array(blocks.map(\.ssrc).prefix(ReceiverEstimatedMaximumBitrate.maxSSRCs)))
+        if let bytes = try? RTCPPacket.receiverEstimatedMaximumBitrate(remb).serialized() {
+            transport.sendRTCP(bytes)
+            lastREMB = bitrate
+            stats.add(.rembSent)
         }
     }
 }
