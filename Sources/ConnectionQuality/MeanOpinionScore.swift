@@ -26,7 +26,13 @@ public enum MeanOpinionScore {
 
     /// - Parameters: bitrateRatio received (or sendable) bitrate over what the stream should
     ///   carry, 0...1 (1 when unknown).
-    public static func video(lossFraction: Double, rttMs: Double, jitterMs: Double, bitrateRatio: Double) -> Double {
+    /// Each simulcast layer that was asked for and not sent costs this much: one missing layer of
+    /// three makes an otherwise excellent stream "good", two make it "poor" (LiveKit scores a
+    /// publisher down the same way when its encoder drops layers).
+    public static let missedLayerPenalty = 0.8
+
+    public static func video(lossFraction: Double, rttMs: Double, jitterMs: Double, bitrateRatio: Double,
+                             layersMissed: Int = 0) -> Double {
         let lossPercent = min(max(lossFraction, 0), 1) * 100
         var score = maximum - 0.1 * lossPercent
         let ratio = min(max(bitrateRatio, 0), 1)
@@ -35,6 +41,7 @@ public enum MeanOpinionScore {
         score -= ratio >= 0.85 ? 0 : ratio >= 0.5 ? (0.85 - ratio) * 2.5 : 0.875 + (0.5 - ratio) * 3
         let delay = max(rttMs, 0) / 2 + 2 * max(jitterMs, 0)
         if delay > 150 { score -= min((delay - 150) / 100, 1.5) }
+        score -= Double(max(layersMissed, 0)) * missedLayerPenalty
         return min(max(score, minimum), maximum)
     }
 

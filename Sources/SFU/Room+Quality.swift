@@ -14,12 +14,20 @@ extension Room {
         guard !closed, !participants.isEmpty else { return }
         let links = participants.values.map { ($0.sid, $0.publisher.ingress, $0.subscriber.egress) }
         let simulcast = simulcastProducers()
+        // Asked for at both of the last two windows: the publisher had at least a window's time.
+        var askedRanks: [String: Int] = [:]
+        if neededRankHistory.count == 2 {
+            for (trackSid, rank) in neededRankHistory[1] {
+                if let earlier = neededRankHistory[0][trackSid] { askedRanks[trackSid] = min(rank, earlier) }
+            }
+        }
+        let asked = askedRanks
         typealias Windows = [String: (up: [String: StreamWindow], down: StreamWindow?)]
         let (windows, needed): (Windows, [String: Int]) = await withCheckedContinuation { continuation in
             context.transports.execute {
                 var result: Windows = [:]
                 for (sid, ingress, egress) in links {
-                    result[sid] = (ingress.qualityWindows(), egress.qualityWindow())
+                    result[sid] = (ingress.qualityWindows(neededRanks: asked), egress.qualityWindow())
                 }
                 var needed: [String: Int] = [:]
                 for (trackSid, producer, ranks) in simulcast { needed[trackSid] = producer.neededRank(publishedRanks: ranks) }
@@ -27,6 +35,7 @@ extension Room {
             }
         }
         sendSubscribedQualities(needed)
+        neededRankHistory = Array((neededRankHistory + [needed]).suffix(2))
         var changed: [Livekit_ConnectionQualityInfo] = []
         for (sid, window) in windows {
             guard let participant = participants[sid] else { continue }
@@ -42,7 +51,7 @@ extension Room {
             let worst: Double? = scores.contains { $0 == nil } ? nil : scores.compactMap { $0 }.min()
             logger.debug("quality window", metadata: [
                 "participant": "\(participant.identity)", "mos": "\(worst.map { String(format: "%.2f", $0) } ?? "lost")",
-                "up": "\(window.up.values.map { "\($0.kind) loss \($0.lostPackets)/\($0.expectedPackets) rtt \(Int($0.rttMs)) jitter \(Int($0.jitterMs))" })",
+                "up": "\(window.up.values.map { "\($0.kind) loss \($0.lostPackets)/\($0.expectedPackets) rtt \(Int($0.rttMs)) jitter \(Int($0.jitterMs)) layers missed \($0.layersMissed)/\($0.layersExpected)" })",
                 "down": "\(window.down.map { "\($0.kind) loss \($0.lostPackets)/\($0.expectedPackets) rtt \(Int($0.rttMs)) ratio \(String(format: "%.2f", $0.bitrateRatio))" } ?? "-")"])
             // The first judgement is always sent, so clients know the level, not only changes.
             if participant.quality.update(mos: worst) || !participant.quality.announced {

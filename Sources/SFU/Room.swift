@@ -25,6 +25,9 @@ public actor Room {
     var activeSpeakers: [String: Float] = [:]
     /// Per simulcast track, the best layer rank last announced to its publisher (dynacast).
     var lastSubscribedRanks: [String: Int] = [:]
+    /// The simulcast layers needed at the last two quality windows (Room+Quality: a layer
+    /// counts as missed only after the publisher has been asked for it for a whole window).
+    var neededRankHistory: [[String: Int]] = []
     /// Server-side recordings attached to the room, by egress id (see Room+Recording).
     var recorders: [String: RecorderAttachment] = [:]
     /// Record every participant that publishes (`auto_record`).

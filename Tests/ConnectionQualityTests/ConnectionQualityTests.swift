@@ -31,6 +31,42 @@ final class ConnectionQualityTests: XCTestCase {
         XCTAssertEqual(QualityLevel(mos: MeanOpinionScore.video(lossFraction: 0, rttMs: 20, jitterMs: 2, bitrateRatio: 0.6)), .good)
     }
 
+    /// Simulcast: a layer the publisher was asked for, had sent before, and stopped sending
+    /// lowers its score; layers nobody needs, or never sent (a small camera), do not.
+    func testMissedSimulcastLayersLowerTheScore() {
+        func window(_ layers: [(rank: Int, everSent: Bool, packets: Int)], needed: Int?) -> StreamWindow {
+            var w = StreamWindow(kind: .video, expectedPackets: layers.map(\.packets).reduce(0, +), lostPackets: 0,
+                                 rttMs: 20, jitterMs: 2)
+            for layer in layers {
+                w.addLayer(rank: layer.rank, neededRank: needed, everSent: layer.everSent, packets: layer.packets)
+            }
+            return w
+        }
+        let all = window([(1, true, 60), (2, true, 90), (3, true, 180)], needed: 3)
+        XCTAssertEqual([all.layersExpected, all.layersMissed], [3, 0])
+        XCTAssertEqual(QualityLevel(mos: all.mos!), .excellent)
+
+        let topDropped = window([(1, true, 60), (2, true, 90), (3, true, 0)], needed: 3)
+        XCTAssertEqual([topDropped.layersExpected, topDropped.layersMissed], [3, 1])
+        XCTAssertEqual(QualityLevel(mos: topDropped.mos!), .good)
+
+        let onlyLowest = window([(1, true, 60), (2, true, 0), (3, true, 0)], needed: 3)
+        XCTAssertEqual(QualityLevel(mos: onlyLowest.mos!), .poor)
+
+        // Dynacast asked for the middle layer only: the top one being off is not missed.
+        let notNeeded = window([(1, true, 60), (2, true, 90), (3, true, 0)], needed: 2)
+        XCTAssertEqual([notNeeded.layersExpected, notNeeded.layersMissed], [2, 0])
+        XCTAssertEqual(QualityLevel(mos: notNeeded.mos!), .excellent)
+
+        // A layer that never had packets (the camera is too small for it) is not expected.
+        let neverSent = window([(1, true, 60), (2, true, 90), (3, false, 0)], needed: 3)
+        XCTAssertEqual([neverSent.layersExpected, neverSent.layersMissed], [2, 0])
+
+        // Not simulcast, or not asked yet: no layer accounting.
+        let single = window([(0, true, 100)], needed: nil)
+        XCTAssertEqual([single.layersExpected, single.layersMissed], [0, 0])
+    }
+
     func testWindowWithoutMediaIsLost() {
         XCTAssertNil(StreamWindow(kind: .audio, expectedPackets: 0, lostPackets: 0, rttMs: 0, jitterMs: 0).mos)
         XCTAssertNil(StreamWindow(kind: .video, expectedPackets: 50, lostPackets: 50, rttMs: 0, jitterMs: 0).mos)

@@ -8,6 +8,8 @@ import RTCP
 struct ReceiveStatistics {
     let clockRate: UInt32
     private var started = false
+    /// Whether any packet has arrived.
+    var hasStarted: Bool { started }
     private var baseSequence: UInt32 = 0
     private var maxSequence: UInt16 = 0
     private var cycles: UInt32 = 0

@@ -79,7 +79,9 @@ final class PublisherIngress: @unchecked Sendable {
 
     /// Each unmuted track's reception in the window since the last call (all its simulcast
     /// layers together): what the publisher's uplink did, charged to the publisher.
-    func qualityWindows() -> [String: StreamWindow] {
+    /// `neededRanks`: per simulcast track, the best layer the publisher has been asked for since
+    /// the previous window (so a layer just asked for is not missed before it could start).
+    func qualityWindows(neededRanks: [String: Int] = [:]) -> [String: StreamWindow] {
         var windows: [String: StreamWindow] = [:]
         let rttMs = Double(roundTrip) / 1_000_000
         for stream in bySSRC.values {
@@ -93,6 +95,8 @@ final class PublisherIngress: @unchecked Sendable {
             window.expectedPackets += expected
             window.lostPackets += lost
             window.jitterMs = max(window.jitterMs, jitterMs)
+            window.addLayer(rank: stream.rank, neededRank: neededRanks[producer.trackSid],
+                            everSent: stream.statistics.hasStarted, packets: expected)
             windows[producer.trackSid] = window
         }
         return windows
