@@ -24,6 +24,17 @@ final class StreamAllocatorTests: XCTestCase {
         XCTAssertEqual(decisions["TR_b"], .init(maxRank: 0, paused: true), "a single 600k layer cannot fit in 360k")
     }
 
+    /// The quality bitrate term: what the decisions grant of the video asked for.
+    func testGrantedShareOfTheWantedVideo() {
+        XCTAssertEqual(StreamAllocator.grantedShare(of: tracks, decisions: StreamAllocator().allocate(tracks)), 1)
+        var allocator = StreamAllocator()
+        allocator.update(congested: true, estimate: 400_000, wanted: 2_140_000, now: 10 * s)
+        // TR_a on its lowest layer (150k of 1.5M), TR_b paused (0 of 600k); audio does not count.
+        XCTAssertEqual(StreamAllocator.grantedShare(of: tracks, decisions: allocator.allocate(tracks)),
+                       150_000.0 / 2_100_000, accuracy: 1e-9)
+        XCTAssertEqual(StreamAllocator.grantedShare(of: [tracks[0]], decisions: [:]), 1, "audio only")
+    }
+
     func testRecoveryStepsUpThenLiftsTheLimit() {
         var allocator = StreamAllocator()
         allocator.update(congested: true, estimate: 400_000, wanted: 2_140_000, now: 10 * s)

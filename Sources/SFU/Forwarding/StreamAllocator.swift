@@ -56,6 +56,20 @@ struct StreamAllocator {
         lastStepUp = now
     }
 
+    /// The video bitrate `decisions` grant over what the tracks ask for (their best layers), 1
+    /// with no video or no limit: the connection-quality bitrate term of a subscriber.
+    static func grantedShare(of tracks: [Track], decisions: [String: Decision]) -> Double {
+        var wanted = 0, granted = 0
+        for track in tracks where track.isVideo {
+            guard let best = track.layers.last else { continue }
+            wanted += best.bitrate
+            guard let decision = decisions[track.trackSid], !decision.paused else { continue }
+            let allowed = decision.maxRank.map { rank in track.layers.last { $0.rank <= rank } ?? track.layers[0] } ?? best
+            granted += allowed.bitrate
+        }
+        return wanted > 0 ? min(Double(granted) / Double(wanted), 1) : 1
+    }
+
     /// Layers per track under the current limit.
     func allocate(_ tracks: [Track]) -> [String: Decision] {
         guard let limit else {

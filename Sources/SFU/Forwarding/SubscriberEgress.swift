@@ -179,14 +179,18 @@ final class SubscriberEgress: @unchecked Sendable {
         }
         // The estimate below what we send is not by itself a bad call: until it has been
         // probed up it is only a lower bound. Congestion shows as loss (above) and delay; the
-        // bitrate term is for a subscriber getting less than it asked for (a lower layer).
-        window.bitrateRatio = 1
+        // bitrate term is for a subscriber getting less video than it asked for: the worst
+        // share the allocator left it in the window (a lower layer, or paused).
+        window.bitrateRatio = allocatedRatioInWindow
+        allocatedRatioInWindow = 1
         return window
     }
 
     // MARK: Stream allocation
 
     private var allocator = StreamAllocator()
+    /// The lowest share of the wanted video bitrate the allocator granted in the quality window.
+    private var allocatedRatioInWindow = 1.0
     private var lastAllocation: Int64 = 0
     private var lastAllocationStart: Int64 = 0
     private var allocationOctetsPrior = 0
@@ -236,6 +240,7 @@ final class SubscriberEgress: @unchecked Sendable {
                      + "tracks \(tracks.map { "\($0.trackSid) \($0.layers.map { "\($0.rank):\($0.bitrate)" })" })")
         }
         let decisions = allocator.allocate(tracks)
+        allocatedRatioInWindow = min(allocatedRatioInWindow, StreamAllocator.grantedShare(of: tracks, decisions: decisions))
         var changes: [(trackSid: String, paused: Bool)] = []
         for (consumer, _) in consumers.values {
             guard let decision = decisions[consumer.trackSid] else { continue }
