@@ -87,7 +87,7 @@ let package = Package(
         ], swiftSettings: strict),
         // LiveKit signalling over WebSocket (/rtc) and the Twirp server API.
         .target(name: "Signalling", dependencies: [
-            "SFU", "Recording", "LiveKitProtocol", "AccessTokens",
+            "SFU", "Recording", "LiveKitProtocol", "AccessTokens", "ConnectionQuality",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),

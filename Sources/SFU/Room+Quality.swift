@@ -47,7 +47,10 @@ extension Room {
                 if participant.quality.flowing.contains(trackSid) { scores.append(up.mos) }
             }
             if let down = window.down { scores.append(down.mos) }
+            participant.quality.lastUplink = window.up.filter { participant.quality.flowing.contains($0.key) }
+            participant.quality.lastDownlink = window.down
             guard !scores.isEmpty else { continue }
+            participant.quality.judgedAt = Date()
             let worst: Double? = scores.contains { $0 == nil } ? nil : scores.compactMap { $0 }.min()
             logger.debug("quality window", metadata: [
                 "participant": "\(participant.identity)", "mos": "\(worst.map { String(format: "%.2f", $0) } ?? "lost")",
@@ -78,12 +81,37 @@ extension Room {
         }
     }
 
+    /// Every participant's connection quality and the last window behind it (admin API).
+    public var qualityReport: [ParticipantQualityReport] {
+        participants.values.sorted { $0.joinedAt < $1.joinedAt }.map { participant in
+            ParticipantQualityReport(sid: participant.sid, identity: participant.identity,
+                                     level: participant.quality.tracker.level, score: participant.quality.tracker.score,
+                                     judgedAt: participant.quality.judgedAt, uplink: participant.quality.lastUplink,
+                                     downlink: participant.quality.lastDownlink)
+        }
+    }
+
     /// Participants per level, for /metrics.
     var qualityLevels: [QualityLevel: Int] {
         var counts: [QualityLevel: Int] = [:]
         for participant in participants.values { counts[participant.quality.tracker.level, default: 0] += 1 }
         return counts
     }
+}
+
+/// One participant's connection quality as the admin API reports it.
+public struct ParticipantQualityReport: Sendable {
+    public let sid: String
+    public let identity: String
+    public let level: QualityLevel
+    /// The MOS behind `level` (hysteresis applied), 1...4.5.
+    public let score: Double
+    /// When a window was last judged; nil before the first (no media yet).
+    public let judgedAt: Date?
+    /// Per published track (that has had media): what arrived from this participant.
+    public let uplink: [String: StreamWindow]
+    /// What this participant received from us, as its feedback reports.
+    public let downlink: StreamWindow?
 }
 
 /// A participant's quality state: the tracker, and whether any window has been judged yet.
@@ -94,6 +122,10 @@ struct ParticipantQuality {
     var announced = false
     /// This participant has been sent everyone's level once.
     var hasSnapshot = false
+    /// The last window's measurements (the admin API shows them) and when it was judged.
+    var lastUplink: [String: StreamWindow] = [:]
+    var lastDownlink: StreamWindow?
+    var judgedAt: Date?
 
     mutating func update(mos: Double?) -> Bool { tracker.update(mos: mos) }
 }

@@ -21,6 +21,7 @@ public final class SwitchboardServer: Sendable {
     let rtc: RTCService
     let roomService: RoomServiceAPI
     let chatService: ChatServiceAPI
+    let qualityService: QualityServiceAPI
     let chatAttachments: ChatAttachmentEndpoint
     public let egress: EgressManager
     let egressService: EgressServiceAPI
@@ -79,6 +80,7 @@ public final class SwitchboardServer: Sendable {
                          refresher: TokenRefresher(keys: configuration.keys), logger: logger)
         roomService = RoomServiceAPI(rooms: rooms, verifier: verifier, logger: logger)
         chatService = ChatServiceAPI(rooms: rooms, verifier: verifier, logger: logger)
+        qualityService = QualityServiceAPI(rooms: rooms, verifier: verifier, logger: logger)
         chatAttachments = ChatAttachmentEndpoint(store: store, directory: context.chatAttachmentsDirectory, verifier: verifier)
         if configuration.webDirectory != "", let directory = WebAssets.locate(explicit: configuration.webDirectory) {
             webAssets = try WebAssets(directory: directory, rereadOnRequest: configuration.development)
@@ -142,6 +144,7 @@ public final class SwitchboardServer: Sendable {
         rtc.register(on: router)
         roomService.register(on: router)
         chatService.register(on: router)
+        qualityService.register(on: router)
         chatAttachments.register(on: router)
         egressService.register(on: router)
         if configuration.development, let (key, secret) = configuration.keys.sorted(by: { $0.key < $1.key }).first {

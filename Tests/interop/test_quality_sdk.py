@@ -11,13 +11,18 @@ concludes comes from its send-side estimator and loss accounting, not from recei
   so the capped link is not flooded; cap lifted: excellent within 10 s and video back.
 """
 import asyncio
+import json
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 from livekit import rtc
 from livekit.protocol import models
 
-from lk_raw import make_token
+from livekit import api
+
+from lk_raw import API_KEY, API_SECRET, ROOM, make_token
 from lk_sdk import Receiver, publish_camera_and_mic, run, wait_until
 from signal_proxy import SignalProxy
 from test_connection_quality import EXCELLENT, levels_seen_by, level_at, rtc_active, rtc_paused, stream_states, wait_level
@@ -26,6 +31,21 @@ from udp_relay import LossyNat
 pytestmark = pytest.mark.filterwarnings("ignore:The HMAC key is")
 
 DEGRADED = {models.ConnectionQuality.POOR, models.ConnectionQuality.GOOD}
+
+
+def quality_api(server, room=ROOM, token=None, method="GetRoomQuality"):
+    """POST /twirp/switchboard.QualityService/<method> {room} with a roomAdmin token for `room`."""
+    token = token or api.AccessToken(API_KEY, API_SECRET).with_grants(api.VideoGrants(room=room, room_admin=True)).to_jwt()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{server.http_port}/twirp/switchboard.QualityService/{method}",
+        data=json.dumps({"room": room}).encode(), method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def by_identity(report):
+    return {p["identity"]: p for p in report["participants"]}
 
 
 async def setup(session, server, relay):
@@ -64,6 +84,14 @@ def test_sdk_subscriber_quality_under_loss(start_server):
             await asyncio.sleep(3)
             assert level_at(levels_seen_by(proxy), alice_sid, time.monotonic()) == EXCELLENT, \
                 f"alice's uplink is clean, she must stay excellent; history {levels_seen_by(proxy).get(alice_sid)}"
+            # The admin API says the same, with the measurements behind it.
+            during = by_identity(await asyncio.to_thread(quality_api, server))
+            report["api_during_loss"] = during
+            assert during["bob"]["quality"] in ("POOR", "GOOD"), during["bob"]
+            assert during["bob"]["downlink"]["loss"] >= 0.03, during["bob"]
+            assert during["alice"]["quality"] == "EXCELLENT", during["alice"]
+            assert sorted(w["kind"] for w in during["alice"]["uplink"]) == ["audio", "video"], during["alice"]
+            assert all(w["loss"] < 0.02 and w["mos"] >= 4 for w in during["alice"]["uplink"]), during["alice"]
 
             relay.loss["down"] = 0.0
             t_clear = time.monotonic()
@@ -82,7 +110,25 @@ def test_sdk_subscriber_quality_under_loss(start_server):
         print("\n".join(l for l in server.log_lines if "quality window" in l))
         raise
     print(f"SDK subscriber: degraded {report['degraded_after']:.1f} s after 10 % loss started, excellent "
-          f"{report['recovered_after']:.1f} s after it stopped; relay {report['relay']}")
+          f"{report['recovered_after']:.1f} s after it stopped; relay {report['relay']}; QualityService during the loss: "
+          f"bob {report['api_during_loss']['bob']}")
+
+
+def test_quality_api_checks_the_token_and_the_room(start_server):
+    server = start_server()
+    with pytest.raises(urllib.error.HTTPError) as no_admin:
+        quality_api(server, token=make_token("mallory"))
+    assert no_admin.value.code == 403 and json.loads(no_admin.value.read())["code"] == "permission_denied"
+    other = api.AccessToken(API_KEY, API_SECRET).with_grants(api.VideoGrants(room="elsewhere", room_admin=True)).to_jwt()
+    with pytest.raises(urllib.error.HTTPError) as wrong_room:
+        quality_api(server, token=other)
+    assert wrong_room.value.code == 403
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        quality_api(server, room="nobody-here")
+    assert missing.value.code == 404 and json.loads(missing.value.read())["code"] == "not_found"
+    with pytest.raises(urllib.error.HTTPError) as route:
+        quality_api(server, method="Nope")
+    assert route.value.code == 404 and json.loads(route.value.read())["code"] == "bad_route"
 
 
 def test_sdk_subscriber_behind_a_rate_cap_gets_video_paused_not_flooded(start_server):

@@ -79,29 +79,21 @@ public struct ChatServiceAPI: Sendable {
     }
 
     public func handle(method: String, contentType: String?, authorization: String?, body: [UInt8]) async -> TwirpResponse {
-        do throws(TwirpError) {
-            guard TwirpEncoding(contentType: contentType) == .json else {
-                throw .badRoute("ChatService speaks JSON only (Content-Type: application/json)")
-            }
-            let grant = try await TwirpCall.authenticate(authorization, verifier: verifier)
-            guard body.count <= Self.maximumBodySize else { throw .malformed("request body exceeds \(Self.maximumBodySize) bytes") }
+        await TwirpJSON.serve(service: "ChatService", method: method, contentType: contentType, authorization: authorization,
+                              body: body, maximumBodySize: Self.maximumBodySize, verifier: verifier, logger: logger) {
+            method, grant, body throws(TwirpError) in
             switch method {
             case "ListMessages":
-                let request: ListMessagesRequest = try Self.decode(body)
-                try Self.requireAdmin(grant, room: request.room)
-                return try Self.encode(try await list(request))
+                let request: ListMessagesRequest = try TwirpJSON.decode(body)
+                try TwirpJSON.requireAdmin(grant, room: request.room)
+                return try TwirpJSON.encode(try await list(request))
             case "DeleteMessages":
-                let request: DeleteMessagesRequest = try Self.decode(body)
-                try Self.requireAdmin(grant, room: request.room)
-                return try Self.encode(try await delete(request))
+                let request: DeleteMessagesRequest = try TwirpJSON.decode(body)
+                try TwirpJSON.requireAdmin(grant, room: request.room)
+                return try TwirpJSON.encode(try await delete(request))
             default:
-                throw .badRoute("no handler for path \"\(Self.pathPrefix)\(RoomServiceAPI.sanitize(method))\"")
+                throw TwirpJSON.noRoute("ChatService", method)
             }
-        } catch {
-            if error.code.httpStatus >= 500 {
-                logger.error("twirp ChatService call failed", metadata: ["method": "\(method)", "error": "\(error)"])
-            }
-            return error.response
         }
     }
 
@@ -117,13 +109,13 @@ public struct ChatServiceAPI: Sendable {
             return ListMessagesResponse(
                 messages: messages.map {
                     Message(seq: $0.seq ?? 0, id: $0.id, senderIdentity: $0.senderIdentity, format: $0.format.rawValue,
-                            message: $0.message, sentAt: Self.milliseconds($0.sentAt), editedAt: $0.editedAt.map(Self.milliseconds),
+                            message: $0.message, sentAt: TwirpJSON.milliseconds($0.sentAt), editedAt: $0.editedAt.map(TwirpJSON.milliseconds),
                             deleted: $0.isDeleted)
                 },
-                receipts: receipts.map { Receipt(identity: $0.identity, messageId: $0.messageID, readAt: Self.milliseconds($0.readAt)) },
+                receipts: receipts.map { Receipt(identity: $0.identity, messageId: $0.messageID, readAt: TwirpJSON.milliseconds($0.readAt)) },
                 attachments: attachments.map {
                     Attachment(id: $0.id, senderIdentity: $0.senderIdentity, name: $0.name, mimeType: $0.mimeType, size: $0.size,
-                               sentAt: Self.milliseconds($0.sentAt), url: ChatAttachmentEndpoint.path(room: $0.room, id: $0.id))
+                               sentAt: TwirpJSON.milliseconds($0.sentAt), url: ChatAttachmentEndpoint.path(room: $0.room, id: $0.id))
                 })
         } catch {
             throw .internal("store: \(error)")
@@ -148,8 +140,6 @@ public struct ChatServiceAPI: Sendable {
 
     // MARK: Helpers
 
-    private static func milliseconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970 * 1000) }
-
     /// Waits for blocking work without holding a cooperative thread.
     private static func offThread(_ work: @escaping @Sendable () -> Void) async {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
@@ -158,28 +148,5 @@ public struct ChatServiceAPI: Sendable {
                 done.resume()
             }
         }
-    }
-
-    private static func decode<T: Decodable>(_ body: [UInt8]) throws(TwirpError) -> T {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        do { return try decoder.decode(T.self, from: Data(body.isEmpty ? Array("{}".utf8) : body)) } catch {
-            throw .malformed("the body is not a valid request: \(error)")
-        }
-    }
-
-    private static func encode<T: Encodable>(_ value: T) throws(TwirpError) -> TwirpResponse {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do { return TwirpResponse(status: 200, contentType: "application/json", body: Array(try encoder.encode(value))) } catch {
-            throw .internal("could not encode the response")
-        }
-    }
-
-    private static func requireAdmin(_ grant: VideoGrant, room: String) throws(TwirpError) {
-        guard !room.isEmpty else { throw .invalidArgument("room is required") }
-        guard grant.roomAdmin == true else { throw .permissionDenied("token lacks the roomAdmin grant") }
-        guard grant.room == room else { throw .permissionDenied("token's roomAdmin grant is for another room") }
     }
 }
