@@ -13,6 +13,11 @@ public struct ProbeBitrateEstimator: Sendable {
 
     /// A cluster counts once this many of its packets have arrived.
     public var minimumPackets = 5
+    /// For probes sent in bursts (one per media-loop tick) rather than paced packet by packet:
+    /// the time between bursts. Each burst then stands for that much time, so the rates are
+    /// all bytes over the span plus one burst interval (a partial cluster measures right too);
+    /// 0 for paced probes.
+    public var burstIntervalUs: Int64 = 0
     private var clusters: [Cluster] = []
 
     public init() {}
@@ -34,6 +39,11 @@ public struct ProbeBitrateEstimator: Sendable {
         cluster.packets += 1
         clusters[index!] = cluster
         guard cluster.packets >= minimumPackets else { return nil }
+        if burstIntervalUs > 0 {
+            let sendRate = Int64(cluster.bytes) * 8 * 1_000_000 / (cluster.lastSendUs - cluster.firstSendUs + burstIntervalUs)
+            let receiveRate = Int64(cluster.bytes) * 8 * 1_000_000 / (cluster.lastArrivalUs - cluster.firstArrivalUs + burstIntervalUs)
+            return min(sendRate, receiveRate)
+        }
         let sendInterval = cluster.lastSendUs - cluster.firstSendUs
         let receiveInterval = cluster.lastArrivalUs - cluster.firstArrivalUs
         guard sendInterval > 0, receiveInterval > 0 else { return nil }

@@ -13,6 +13,8 @@ public struct SendSideBandwidthEstimator: Sendable {
         public var minBitrate: Int64 = 30_000
         /// Never estimate (or probe) above this.
         public var maxBitrate: Int64 = 8_000_000
+        /// Probes sent in bursts this far apart (see `ProbeBitrateEstimator.burstIntervalUs`).
+        public var probeBurstIntervalUs: Int64 = 0
         public init() {}
     }
 
@@ -50,6 +52,7 @@ public struct SendSideBandwidthEstimator: Sendable {
                                      maxBitrate: configuration.maxBitrate)
         lossBased = LossBasedControl(initialBitrate: configuration.initialBitrate)
         probes = ProbeController(maxBitrate: configuration.maxBitrate)
+        probeResults.burstIntervalUs = configuration.probeBurstIntervalUs
         received.reserveCapacity(512)
     }
 
@@ -65,6 +68,8 @@ public struct SendSideBandwidthEstimator: Sendable {
     public var usage: TrendlineEstimator.Usage { trendline.usage }
     public var lossFraction: Double { lossBased.lastLossFraction }
     public var ackedBitrate: Int64? { acked.bitsPerSecond }
+    /// What the last measurable probe cluster got through (bit/s), for logs and metrics.
+    public private(set) var lastProbeResult: Int64?
 
     /// Records a packet sent with transport-wide sequence `sequence`; `probeCluster` names
     /// the probe it belongs to (0 for media).
@@ -103,6 +108,7 @@ public struct SendSideBandwidthEstimator: Sendable {
             if packet.cluster != 0, let rate = probeResults.add(cluster: packet.cluster, sendUs: packet.sendUs,
                                                                arrivalUs: packet.arrivalUs, size: packet.size) {
                 probed = max(probed ?? 0, rate)
+                lastProbeResult = rate
             }
             if let delta = interArrival.add(sendTimeUs: packet.sendUs, arrivalTimeUs: packet.arrivalUs, size: packet.size) {
                 trendline.update(delta)

@@ -123,7 +123,7 @@ public actor Room {
         let subscriber: SubscriberConnection
         do {
             subscriber = try SubscriberConnection(transports: context.transports, stats: context.stats,
-                                                  dataStats: context.dataStats,
+                                                  dataStats: context.dataStats, maxBitrate: context.maxSubscriberBitrate,
                                                   onState: transportObserver(participantSid, publisher: false),
                                                   onSlowData: { [weak self] in
                                                       Task { await self?.slowDataReceiver(sid: participantSid) }

@@ -48,12 +48,12 @@ final class SubscriberConnection {
 
     /// - Parameters: onSlowData: the participant's reliable data channel overflowed;
     ///   onDataOpen: our data channels to it are open (both on the media loop).
-    init(transports: TransportServer, stats: ForwardingStats, dataStats: DataChannelStats,
+    init(transports: TransportServer, stats: ForwardingStats, dataStats: DataChannelStats, maxBitrate: Int64 = 8_000_000,
          onState: @escaping @Sendable (TransportState) -> Void,
          onSlowData: @escaping @Sendable () -> Void,
          onDataOpen: @escaping @Sendable () -> Void) throws(NegotiationError) {
         self.transports = transports
-        egress = SubscriberEgress(stats: stats)
+        egress = SubscriberEgress(stats: stats, maxBitrate: maxBitrate)
         do { transport = try transports.makeTransport() } catch { throw .transport("\(error)") }
         let channels = PeerDataChannels(role: .subscriber, transport: transport, transports: transports, stats: dataStats)
         channels.onOverflow = onSlowData

@@ -117,6 +117,12 @@ public enum ConfigurationFile {
                     switch sub {
                     case "udp_port": config.udpPort = try port(v, name)
                     case "node_ip": config.nodeIPs = try strings(v, name)
+                    case "max_subscriber_bitrate":
+                        // Bits per second: no estimate, probe or allocation toward one subscriber goes above it.
+                        guard let s = v.string, let n = Int64(s), (100_000...1_000_000_000).contains(n) else {
+                            throw .invalid(key: name, reason: "expected bits per second, 100000...1000000000")
+                        }
+                        config.maxSubscriberBitrate = n
                     case "consent_timeout": config.consentTimeoutSeconds = try seconds(v, name)
                     case "dtls_certificate": config.dtlsCertificateFile = try string(v, name)
                     case "dtls_key": config.dtlsKeyFile = try string(v, name)

@@ -72,6 +72,8 @@ struct MetricsEndpoint: Sendable {
              stats[.transportFeedbackPacketsMatched]),
             ("switchboard_remb_sent_total", "REMB messages sent to publishers without transport-wide CC whose uplink is losing packets.",
              stats[.rembSent]),
+            ("switchboard_probe_packets_sent_total", "Padding packets sent to subscribers to probe for bandwidth.",
+             stats[.probePacketsSent]),
         ]
         for (name, help, value) in counters { metric(name, "counter", help, [("", "\(value)")]) }
         metric("switchboard_data_packets_received_total", "counter",

@@ -27,6 +27,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var departureTimeoutSeconds: UInt32 = 20
     /// LiveKit `audio.update_interval`: milliseconds between active speaker evaluations.
     public var speakerUpdateIntervalMilliseconds = 200
+    /// `rtc.max_subscriber_bitrate`: the cap of each subscriber's bandwidth estimate and probes.
+    public var maxSubscriberBitrate: Int64 = 8_000_000
     public var maxParticipants: UInt32 = 0
     /// `room.auto_record`: record every publishing participant (one WebM per participant).
     public var autoRecord = false

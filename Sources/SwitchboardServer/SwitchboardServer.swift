@@ -71,6 +71,7 @@ public final class SwitchboardServer: Sendable {
         context.serverDebugInfo = "switchboard \(switchboardVersion)"
         context.chatAttachmentsDirectory = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("chat").path
         context.speakerUpdateInterval = .milliseconds(configuration.speakerUpdateIntervalMilliseconds)
+        context.maxSubscriberBitrate = configuration.maxSubscriberBitrate
         context.autoRecorderFactory = egress
         context.events = roomEvents
         rooms = RoomManager(context: context)

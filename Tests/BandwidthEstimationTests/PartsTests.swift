@@ -56,6 +56,38 @@ final class PartsTests: XCTestCase {
         XCTAssertEqual(usage, .normal, "jitter without a trend is not over-use")
     }
 
+    /// A probe sent as bursts of padding, one per 20 ms tick: every burst stands for a tick, so
+    /// the cluster measures its target rate whether one, two or three bursts have arrived, and
+    /// what a bottleneck lets through when it spreads them.
+    func testBurstProbeMeasuresItsRateAndABottleneck() {
+        // 3 Mbit/s: 7500 bytes per 20 ms, as 30 packets of 250 bytes per burst.
+        var clean = ProbeBitrateEstimator()
+        clean.burstIntervalUs = 20_000
+        var rates: [Int64] = []
+        for burst in 0..<3 {
+            for i in 0..<30 {
+                let send = Int64(burst) * 20_000 + Int64(i)
+                if let rate = clean.add(cluster: 1, sendUs: send, arrivalUs: send + 5_000, size: 250) { rates.append(rate) }
+            }
+        }
+        XCTAssertEqual(Double(rates.last!), 3_000_000, accuracy: 30_000)
+        XCTAssertTrue(rates.allSatisfy { $0 <= 3_100_000 }, "no partial cluster overestimates: \(rates.max()!)")
+
+        // Through a 1 Mbit/s bottleneck the same bursts arrive 2 ms apart each (250 bytes at 1 Mbit/s).
+        var narrow = ProbeBitrateEstimator()
+        narrow.burstIntervalUs = 20_000
+        var arrival: Int64 = 0
+        var last: Int64?
+        for burst in 0..<3 {
+            for i in 0..<30 {
+                let send = Int64(burst) * 20_000 + Int64(i)
+                arrival = max(arrival, send) + 2_000
+                last = narrow.add(cluster: 1, sendUs: send, arrivalUs: arrival, size: 250) ?? last
+            }
+        }
+        XCTAssertEqual(Double(last!), 1_000_000, accuracy: 100_000)
+    }
+
     func testAckedBitrateOverItsWindow() {
         var acked = AckedBitrate(windowUs: 500_000)
         XCTAssertNil(acked.bitsPerSecond)

@@ -24,6 +24,20 @@ final class StreamAllocatorTests: XCTestCase {
         XCTAssertEqual(decisions["TR_b"], .init(maxRank: 0, paused: true), "a single 600k layer cannot fit in 360k")
     }
 
+    /// A probe that shows the path carries everything lifts the limit without the slow steps.
+    func testAProbeCoveringEverythingLiftsTheLimitAfterACalmSecond() {
+        var allocator = StreamAllocator()
+        allocator.update(congested: true, estimate: 400_000, wanted: 2_140_000, now: 10 * s)
+        allocator.update(congested: false, estimate: 2_500_000, wanted: 2_140_000, now: 10 * s + s / 2, probed: 2_600_000)
+        XCTAssertEqual(allocator.limit, 400_000, "not within a second of the congestion")
+        allocator.update(congested: false, estimate: 2_500_000, wanted: 2_140_000, now: 11 * s + s / 2)
+        XCTAssertEqual(allocator.limit, 400_000, "an estimate nothing probed waits for the steps")
+        allocator.update(congested: false, estimate: 2_500_000, wanted: 2_140_000, now: 11 * s + s / 2, probed: 1_000_000)
+        XCTAssertEqual(allocator.limit, 400_000, "a probe short of what is wanted waits for the steps")
+        allocator.update(congested: false, estimate: 2_500_000, wanted: 2_140_000, now: 12 * s, probed: 2_600_000)
+        XCTAssertNil(allocator.limit)
+    }
+
     /// The quality bitrate term: what the decisions grant of the video asked for.
     func testGrantedShareOfTheWantedVideo() {
         XCTAssertEqual(StreamAllocator.grantedShare(of: tracks, decisions: StreamAllocator().allocate(tracks)), 1)

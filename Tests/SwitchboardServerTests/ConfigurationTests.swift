@@ -63,6 +63,18 @@ final class ConfigurationTests: XCTestCase {
         }
     }
 
+    func testMaxSubscriberBitrateSetting() throws {
+        var config = ServerConfiguration()
+        XCTAssertEqual(config.maxSubscriberBitrate, 8_000_000)
+        try ConfigurationFile.apply(yaml: "rtc:\n  max_subscriber_bitrate: 2500000\n", to: &config)
+        XCTAssertEqual(config.maxSubscriberBitrate, 2_500_000)
+        for bad in ["1000", "fast", "-5"] {
+            XCTAssertThrowsError(try ConfigurationFile.apply(yaml: "rtc:\n  max_subscriber_bitrate: \(bad)\n", to: &config)) {
+                XCTAssertTrue("\($0)".contains("rtc.max_subscriber_bitrate"), "\($0)")
+            }
+        }
+    }
+
     func testUnknownKeyIsNamed() {
         var config = ServerConfiguration()
         XCTAssertThrowsError(try ConfigurationFile.apply(yaml: "rtc:\n  udp_prot: 1\n", to: &config)) {

@@ -35,7 +35,7 @@ from selenium.webdriver.common.by import By
 from livekit import api
 
 from conftest import ROOT
-from lk_raw import ROOM
+from lk_raw import ROOM, scrape_metric
 from lk_sdk import Receiver, publish_camera_and_mic, run, wait_until
 
 pytestmark = pytest.mark.filterwarnings("ignore:The HMAC key is")
@@ -182,7 +182,7 @@ def get(url):
 # Tests -------------------------------------------------------------------------------------------
 
 def test_three_browsers_see_and_hear_each_other_mute_and_leave(start_server):
-    server = start_server("--web-dir", WEB_DIR)
+    server = start_server("--web-dir", WEB_DIR, "--log-level", "debug")
     names = ["alice", "bob", "carol"]
     try:
         with time_limit(300), pages() as open_page:
@@ -200,6 +200,17 @@ def test_three_browsers_see_and_hear_each_other_mute_and_leave(start_server):
                 wait_for(lambda: all(t["quality"] == "excellent" for t in page.tiles()), 15,
                          f"{name}'s tiles showing excellent connection quality",
                          state=lambda: [(t["name"], t["quality"]) for t in page.tiles()])
+
+            # Chromium negotiates RTX and sends transport-wide feedback, so each subscriber got a
+            # padding probe on an RTX stream at the start (SubscriberEgress.sendProbe), and its
+            # feedback measured it; the video above kept decoding through it.
+            probes = scrape_metric(server.url, "switchboard_probe_packets_sent_total")
+            assert probes and probes > 0, "no padding probes were sent to the browsers"
+            wait_for(lambda: server.log_contains(r"probe measured \d+ bit/s"), 10, "a probe measured from feedback")
+            print(f"{probes:.0f} probe packets; " + "; ".join(l.split("[SFU] ")[-1] for l in server.log_lines if "probe" in l))
+            for name, page in sessions.items():
+                result = wait_for(lambda: receiving(page, 2), MEDIA_TIMEOUT, f"{name} still receiving after the probes",
+                                  state=lambda: page.last_state)
 
             # Alice mutes her camera: bob and carol see it, her own button says so.
             sessions["alice"].click("toggle-camera")

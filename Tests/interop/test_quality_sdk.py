@@ -22,7 +22,7 @@ from livekit.protocol import models
 
 from livekit import api
 
-from lk_raw import API_KEY, API_SECRET, ROOM, make_token
+from lk_raw import API_KEY, API_SECRET, ROOM, make_token, scrape_metric
 from lk_sdk import Receiver, publish_camera_and_mic, run, wait_until
 from signal_proxy import SignalProxy
 from test_connection_quality import EXCELLENT, levels_seen_by, level_at, rtc_active, rtc_paused, stream_states, wait_level
@@ -168,6 +168,9 @@ def test_sdk_subscriber_behind_a_rate_cap_gets_video_paused_not_flooded(start_se
             n = len(receiver.video)
             await wait_until(lambda: len(receiver.video) > n + 30, 10, "bob decoding video again")
             report["relay"] = relay.stats
+            # (No padding probes here: the SDK publisher's video has no RTX, so there is no RTX
+            # stream to carry them towards bob; test_browser.py covers probes.)
+            report["probe_packets"] = scrape_metric(server.url, "switchboard_probe_packets_sent_total")
         finally:
             await proxy.close()
             relay.close()
@@ -180,4 +183,5 @@ def test_sdk_subscriber_behind_a_rate_cap_gets_video_paused_not_flooded(start_se
     print(f"SDK subscriber cap: degraded after {report['degraded_after']:.1f} s, paused after {report['paused_after']} s; "
           f"{report['packets_per_s_clean']:.0f} packets/s before, {report['packets_per_s_paused']:.0f} while paused; "
           f"lifted: excellent after {report['excellent_after']:.1f} s, video resumed after {report['resumed_after']} s; "
-          f"relay {report['relay']}")
+          f"{report['probe_packets']:.0f} probe packets; relay {report['relay']}")
+

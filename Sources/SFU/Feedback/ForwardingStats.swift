@@ -24,6 +24,8 @@ public final class ForwardingStats: Sendable {
         case transportFeedbackPacketsMatched
         /// REMB messages sent to publishers without transport-wide CC.
         case rembSent
+        /// Padding packets sent to subscribers as bandwidth probes.
+        case probePacketsSent
     }
 
     private let retransmissions = Atomic<Int>(0)
@@ -38,6 +40,7 @@ public final class ForwardingStats: Sendable {
     private let transportFeedbackReceived = Atomic<Int>(0)
     private let transportFeedbackPacketsMatched = Atomic<Int>(0)
     private let rembSent = Atomic<Int>(0)
+    private let probePacketsSent = Atomic<Int>(0)
 
     public init() {}
 
@@ -55,6 +58,7 @@ public final class ForwardingStats: Sendable {
         case .transportFeedbackReceived: transportFeedbackReceived.add(n, ordering: .relaxed)
         case .transportFeedbackPacketsMatched: transportFeedbackPacketsMatched.add(n, ordering: .relaxed)
         case .rembSent: rembSent.add(n, ordering: .relaxed)
+        case .probePacketsSent: probePacketsSent.add(n, ordering: .relaxed)
         }
     }
 
@@ -72,6 +76,7 @@ public final class ForwardingStats: Sendable {
         case .transportFeedbackReceived: transportFeedbackReceived.load(ordering: .relaxed)
         case .transportFeedbackPacketsMatched: transportFeedbackPacketsMatched.load(ordering: .relaxed)
         case .rembSent: rembSent.load(ordering: .relaxed)
+        case .probePacketsSent: probePacketsSent.load(ordering: .relaxed)
         }
     }
 }

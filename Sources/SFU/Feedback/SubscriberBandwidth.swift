@@ -36,10 +36,18 @@ final class SubscriberBandwidth: @unchecked Sendable {
         set { estimator.desiredBitrate = newValue }
     }
 
-    /// A packet went out carrying `nextSequence`.
-    func commitStamp(size: Int, nowNanoseconds: Int64) {
-        estimator.onPacketSent(sequence: nextSequence, size: size, atUs: nowNanoseconds / 1000)
+    /// A packet went out carrying `nextSequence` (`probeCluster` for a padding probe).
+    func commitStamp(size: Int, nowNanoseconds: Int64, probeCluster: Int = 0) {
+        estimator.onPacketSent(sequence: nextSequence, size: size, atUs: nowNanoseconds / 1000, probeCluster: probeCluster)
         nextSequence &+= 1
+    }
+
+    /// What the last measured probe got through (bit/s).
+    var lastProbeResult: Int64? { estimator.lastProbeResult }
+
+    /// A probe to send now, if one is due (see `ProbeController`).
+    func probeToSend(nowNanoseconds: Int64) -> ProbeController.Probe? {
+        estimator.probeToSend(atUs: nowNanoseconds / 1000)
     }
 
     /// Returns how many reported packets matched our sends.

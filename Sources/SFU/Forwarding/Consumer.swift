@@ -174,6 +174,46 @@ final class Consumer: @unchecked Sendable {
         }
     }
 
+    /// Whether padding probes can ride on this consumer: RTX negotiated, transport-wide
+    /// sequence numbers to stamp, media already flowing (so the RTX stream is known).
+    var canCarryProbes: Bool {
+        isVideo && rtxSSRC != nil && extensionMap.transportCCID != nil && bandwidth != nil && packetsSent > 0 && isReady
+    }
+
+    /// Sends `count` padding-only RTX packets of `size` bytes for probe `cluster` (as libwebrtc
+    /// probes): RFC 4588 RTX with no original sequence number, so every receiver drops them
+    /// after counting them in its transport-wide feedback. They are not media: not counted in
+    /// `packetsSent`/`octetsSent` (sender reports, quality, allocation).
+    func sendPadding(count: Int, size: Int, cluster: Int) {
+        guard let rtxSSRC, let rtxPayloadType = rtxPayloadTypes.values.min(), let extensionID = extensionMap.transportCCID,
+              let bandwidth, extensionID >= 1, extensionID <= 14 else { return }
+        // 12-byte header, a one-byte-header extension block of one word (transport-wide
+        // sequence), then padding whose last byte says how much (RFC 3550 §5.1).
+        let padding = min(max(size - 20, 1), 255)
+        let timestamp = lastTimestamp // the last one sent
+        for _ in 0..<count {
+            let sequence = rtxSequence
+            rtxSequence &+= 1
+            let transportSequence = bandwidth.nextSequence
+            let length = 20 + padding
+            transport.sendRTP(length: length) { buffer in
+                buffer[0] = 0x80 | 0x20 | 0x10 // V=2, padding, extension
+                buffer[1] = rtxPayloadType & 0x7F
+                RTPHeaderView.setSequenceNumber(sequence, in: buffer)
+                RTPHeaderView.setTimestamp(timestamp, in: buffer)
+                RTPHeaderView.setSSRC(rtxSSRC, in: buffer)
+                buffer[12] = 0xBE; buffer[13] = 0xDE; buffer[14] = 0; buffer[15] = 1
+                buffer[16] = extensionID << 4 | 1
+                buffer[17] = UInt8(transportSequence >> 8)
+                buffer[18] = UInt8(transportSequence & 0xFF)
+                buffer[19] = 0
+                for i in 20..<(length - 1) { buffer[i] = 0 }
+                buffer[length - 1] = UInt8(padding)
+            }
+            bandwidth.commitStamp(size: length, nowNanoseconds: monotonicNanoseconds(), probeCluster: cluster)
+        }
+    }
+
     /// The first packet after the last re-anchoring (switch, resume): source and output numbers.
     private var anchorSource: UInt16 = 0
     private var anchorOutput: UInt16 = 0

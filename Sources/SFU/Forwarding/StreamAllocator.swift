@@ -9,7 +9,8 @@
 /// at a time. After `recoveryDelay` without congestion the limit grows by half (plus 50
 /// kbit/s); once it covers everything asked for, it is lifted. A step up that brings congestion
 /// back within 10 s doubles the delay (up to 30 s), so a path at its limit does not oscillate
-/// quickly. There is no padding probe: stepping up is the probe.
+/// quickly. When a padding probe since the congestion got everything asked for through, the
+/// limit is lifted after one calm second instead.
 struct StreamAllocator {
     struct Track {
         let trackSid: String
@@ -26,13 +27,15 @@ struct StreamAllocator {
 
     static let initialRecoveryDelay: Int64 = 4_000_000_000
     static let maxRecoveryDelay: Int64 = 30_000_000_000
+    static let probedLiftDelay: Int64 = 1_000_000_000
     private(set) var limit: Int64?
     private(set) var recoveryDelay = initialRecoveryDelay
     private var lastCongestion: Int64 = 0
     private var lastStepUp: Int64?
 
     /// Adjusts the limit for this interval; `wanted` is what everything asked for would take.
-    mutating func update(congested: Bool, estimate: Int64, wanted: Int64, now: Int64) {
+    /// `probed`: the most a padding probe got through since the last congestion, if any.
+    mutating func update(congested: Bool, estimate: Int64, wanted: Int64, now: Int64, probed: Int64? = nil) {
         if congested {
             if let step = lastStepUp, now - step < 10_000_000_000 {
                 recoveryDelay = min(recoveryDelay * 2, Self.maxRecoveryDelay)
@@ -48,6 +51,15 @@ struct StreamAllocator {
             if now - lastCongestion >= 10_000_000_000 && (lastStepUp.map { now - $0 >= 10_000_000_000 } ?? true) {
                 recoveryDelay = Self.initialRecoveryDelay
             }
+            return
+        }
+        // A padding probe got everything asked for through since the congestion, and the
+        // estimate agrees (SubscriberEgress.sendProbe): lift the limit after a calm second
+        // instead of stepping. An estimate alone is not enough: from receiver reports only it
+        // grows while video is paused, without anything having tested the path.
+        if let probed, probed >= wanted, estimate >= wanted, now - lastCongestion >= Self.probedLiftDelay {
+            limit = nil
+            lastStepUp = now
             return
         }
         guard now - lastCongestion >= recoveryDelay, now - (lastStepUp ?? lastCongestion) >= recoveryDelay else { return }

@@ -1,3 +1,4 @@
+import BandwidthEstimation
 import ConnectionQuality
 import MediaTransport
 import RTCP
@@ -15,14 +16,21 @@ final class SubscriberEgress: @unchecked Sendable {
     let stats: ForwardingStats
     weak var transport: WebRTCTransport?
     /// Transport-wide sequence numbers and the bandwidth estimate toward this subscriber.
-    let bandwidth = SubscriberBandwidth()
+    let bandwidth: SubscriberBandwidth
     /// Round trip to the subscriber from its receiver reports (RFC 3550 §6.4.1), ns; nil until
     /// the first report that echoes one of our sender reports.
     private(set) var roundTrip: Int64?
     private var lastSenderReports: Int64 = 0
     static let senderReportInterval: Int64 = 1_000_000_000
 
-    init(stats: ForwardingStats) { self.stats = stats }
+    init(stats: ForwardingStats, maxBitrate: Int64 = 8_000_000) {
+        self.stats = stats
+        var configuration = SendSideBandwidthEstimator.Configuration()
+        configuration.maxBitrate = maxBitrate
+        configuration.initialBitrate = min(configuration.initialBitrate, maxBitrate)
+        configuration.probeBurstIntervalUs = Self.probeBurstInterval / 1000
+        bandwidth = SubscriberBandwidth(configuration: configuration)
+    }
 
     func add(_ consumer: Consumer, of producer: Producer) { consumers[consumer.ssrc] = (consumer, producer) }
 
@@ -233,7 +241,8 @@ final class SubscriberEgress: @unchecked Sendable {
         lastAllocationStart = now
         let estimate = congested ? min(bandwidth.estimate, max(delivered, 30_000)) : bandwidth.estimate
         let limitBefore = allocator.limit
-        allocator.update(congested: congested, estimate: estimate, wanted: wanted, now: now)
+        if congested { probedSinceCongestion = nil }
+        allocator.update(congested: congested, estimate: estimate, wanted: wanted, now: now, probed: probedSinceCongestion)
         if allocator.limit != limitBefore, let debugLog {
             debugLog("allocation limit \(allocator.limit.map(String.init) ?? "none") (was \(limitBefore.map(String.init) ?? "none")), "
                      + "congested \(congested), loss \(Int(loss * 100)) %, estimate \(bandwidth.estimate), delivered \(delivered), wanted \(wanted), "
@@ -253,9 +262,55 @@ final class SubscriberEgress: @unchecked Sendable {
         if !changes.isEmpty { onStreamStates?(changes) }
     }
 
+    // MARK: Probing
+
+    /// A probe in progress: bursts of padding on consecutive ticks.
+    private var probe: (cluster: Int, packetsPerTick: Int, ticksLeft: Int)?
+    static let probePacketSize = 250
+    private var lastLoggedProbeResult: Int64?
+    /// The most a probe measured since the allocator last saw congestion.
+    private var probedSinceCongestion: Int64?
+    /// Bursts per probe, one per media-loop tick (20 ms), each the probe rate's worth of a tick.
+    static let probeBursts = 3
+    static let probeBurstInterval: Int64 = 20_000_000
+
+    /// Once at the start, and whenever the estimate is below what the subscription wants and
+    /// the path is calm, the estimator asks for a probe (ProbeController: 2x the estimate, at most every 3 s, never
+    /// above `rtc.max_subscriber_bitrate`). It is sent as padding on a video consumer's RTX stream
+    /// (so only to subscribers with RTX and transport-wide feedback, such as browsers),
+    /// paced at the probe rate in 20 ms bursts; the subscriber's feedback on those packets
+    /// measures what the path carries (ProbeBitrateEstimator), and a probe that got through
+    /// raises the estimate at once, where AIMD would climb 8 % a second.
+    private func sendProbe(now: Int64) {
+        if let current = probe {
+            guard let carrier = consumers.values.first(where: { $0.0.canCarryProbes })?.0 else {
+                probe = nil
+                return
+            }
+            carrier.sendPadding(count: current.packetsPerTick, size: Self.probePacketSize, cluster: current.cluster)
+            stats.add(.probePacketsSent, current.packetsPerTick)
+            probe = current.ticksLeft == 1 ? nil : (current.cluster, current.packetsPerTick, current.ticksLeft - 1)
+            return
+        }
+        if let result = bandwidth.lastProbeResult, result != lastLoggedProbeResult {
+            lastLoggedProbeResult = result
+            probedSinceCongestion = max(probedSinceCongestion ?? 0, result)
+            debugLog?("probe measured \(result) bit/s; estimate \(bandwidth.estimate)")
+        }
+        // Only a subscriber that sends transport-wide feedback can answer a probe.
+        guard bandwidth.hasTransportFeedback, consumers.values.contains(where: { $0.0.canCarryProbes }),
+              let next = bandwidth.probeToSend(nowNanoseconds: now) else { return }
+        let bytesPerTick = Int(next.bitrate / 8 * Self.probeBurstInterval / 1_000_000_000)
+        let perTick = max(2, (bytesPerTick + Self.probePacketSize - 1) / Self.probePacketSize)
+        debugLog?("probe \(next.cluster) at \(next.bitrate) bit/s: \(Self.probeBursts) x \(perTick) padding packets")
+        probe = (next.cluster, perTick, Self.probeBursts)
+        sendProbe(now: now)
+    }
+
     /// Sender reports for every stream that has sent media and whose publisher has sent one.
     func tick(now: Int64) {
         allocate(now: now)
+        sendProbe(now: now)
         guard let transport, now - lastSenderReports >= Self.senderReportInterval else { return }
         lastSenderReports = now
         for (consumer, producer) in consumers.values where consumer.packetsSent > 0 {
