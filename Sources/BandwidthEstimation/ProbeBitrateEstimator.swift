@@ -9,6 +9,8 @@ public struct ProbeBitrateEstimator: Sendable {
         var sizeFirstSend = 0, sizeLastArrival = 0
         var bytes = 0
         var packets = 0
+        /// Packets sent in the cluster (0: not known, e.g. only arrivals recorded).
+        var sent = 0
     }
 
     /// A cluster counts once this many of its packets have arrived.
@@ -20,25 +22,39 @@ public struct ProbeBitrateEstimator: Sendable {
     public var burstIntervalUs: Int64 = 0
     private var clusters: [Cluster] = []
 
+    /// A cluster whose sends are known counts only once this share of them has arrived (as in
+    /// libwebrtc): a probe that lost much of itself to a policer would otherwise measure the
+    /// burst the policer let through, not what the path carries.
+    public var minimumArrivedShare = 0.8
+
     public init() {}
+
+    /// Counts a probe packet sent in cluster `id`.
+    public mutating func sent(cluster id: Int) {
+        let index = self.index(of: id)
+        clusters[index].sent += 1
+    }
+
+    private mutating func index(of id: Int) -> Int {
+        if let index = clusters.firstIndex(where: { $0.id == id }) { return index }
+        if clusters.count >= 8 { clusters.removeFirst() }
+        clusters.append(Cluster(id: id))
+        return clusters.count - 1
+    }
 
     /// Adds an arrived probe packet; returns the cluster's bitrate once it is measurable.
     public mutating func add(cluster id: Int, sendUs: Int64, arrivalUs: Int64, size: Int) -> Int64? {
-        var index = clusters.firstIndex { $0.id == id }
-        if index == nil {
-            if clusters.count >= 8 { clusters.removeFirst() }
-            clusters.append(Cluster(id: id))
-            index = clusters.count - 1
-        }
-        var cluster = clusters[index!]
+        let index = self.index(of: id)
+        var cluster = clusters[index]
         if sendUs < cluster.firstSendUs { cluster.firstSendUs = sendUs; cluster.sizeFirstSend = size }
         cluster.lastSendUs = max(cluster.lastSendUs, sendUs)
         cluster.firstArrivalUs = min(cluster.firstArrivalUs, arrivalUs)
         if arrivalUs > cluster.lastArrivalUs { cluster.lastArrivalUs = arrivalUs; cluster.sizeLastArrival = size }
         cluster.bytes += size
         cluster.packets += 1
-        clusters[index!] = cluster
+        clusters[index] = cluster
         guard cluster.packets >= minimumPackets else { return nil }
+        if cluster.sent > 0 && Double(cluster.packets) < minimumArrivedShare * Double(cluster.sent) { return nil }
         if burstIntervalUs > 0 {
             let sendRate = Int64(cluster.bytes) * 8 * 1_000_000 / (cluster.lastSendUs - cluster.firstSendUs + burstIntervalUs)
             let receiveRate = Int64(cluster.bytes) * 8 * 1_000_000 / (cluster.lastArrivalUs - cluster.firstArrivalUs + burstIntervalUs)

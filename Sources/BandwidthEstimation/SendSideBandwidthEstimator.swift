@@ -70,11 +70,16 @@ public struct SendSideBandwidthEstimator: Sendable {
     public var ackedBitrate: Int64? { acked.bitsPerSecond }
     /// What the last measurable probe cluster got through (bit/s), for logs and metrics.
     public private(set) var lastProbeResult: Int64?
+    /// Media packets (probes left out) the last feedback reported, and lost among them: loss
+    /// of padding that overran a bottleneck is the probe's answer, not loss of the call's media.
+    public private(set) var lastMediaReported = 0
+    public private(set) var lastMediaLost = 0
 
     /// Records a packet sent with transport-wide sequence `sequence`; `probeCluster` names
     /// the probe it belongs to (0 for media).
     public mutating func onPacketSent(sequence: UInt16, size: Int, atUs nowUs: Int64, probeCluster: Int = 0) {
         history.recordSend(sequence: sequence, size: size, at: nowUs, probeCluster: probeCluster)
+        if probeCluster != 0 { probeResults.sent(cluster: probeCluster) }
     }
 
     /// A probe to send now (padding at its bitrate), if one is due: at the start, then when
@@ -90,13 +95,17 @@ public struct SendSideBandwidthEstimator: Sendable {
     public mutating func onTransportFeedback(_ packets: [PacketFeedback], atUs nowUs: Int64) -> Int {
         received.removeAll(keepingCapacity: true)
         var reported = 0, lost = 0
+        lastMediaReported = 0
+        lastMediaLost = 0
         for packet in packets {
             guard let sent = history.takeUnreported(packet.sequence) else { continue }
             reported += 1
+            if sent.probeCluster == 0 { lastMediaReported += 1 }
             if let arrival = packet.arrivalTimeUs {
                 received.append((sent.sendTimeUs, arrival, sent.size, sent.probeCluster))
             } else {
                 lost += 1
+                if sent.probeCluster == 0 { lastMediaLost += 1 }
             }
         }
         guard reported > 0 else { return 0 }

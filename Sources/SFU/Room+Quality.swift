@@ -104,7 +104,7 @@ public struct ParticipantQualityReport: Sendable {
     public let sid: String
     public let identity: String
     public let level: QualityLevel
-    /// The MOS behind `level` (hysteresis applied), 1...4.5.
+    /// The last window's MOS, 1...4.5 (0 when nothing arrived); `level` is it after hysteresis.
     public let score: Double
     /// When a window was last judged; nil before the first (no media yet).
     public let judgedAt: Date?

@@ -10,6 +10,9 @@ import SFU
 /// One participant's signalling WebSocket: joins the room, then pumps requests into the room
 /// and responses (from the participant's SignalSink) out, in the client's format.
 struct SignalSession {
+    /// How long the close handshake may take once the last response is queued.
+    static let closeGrace: TimeAmount = .seconds(5)
+
     let admission: Admission
     let rooms: RoomManager
     let tokenRefresher: TokenRefresher?
@@ -30,6 +33,10 @@ struct SignalSession {
             // was refused: once the queue is written, close the WebSocket too, which also ends
             // the read loop below.
             try? await output.drained.get()
+            // A client that stopped reading never lets the close frame out, and the close would
+            // wait for it for ever: the connection is dropped after `closeGrace` in any case
+            // (by then a normal close handshake is long over; closing twice is harmless).
+            channel.eventLoop.scheduleTask(in: Self.closeGrace) { channel.close(promise: nil) }
             try? await outbound.close(closeCode.value, reason: nil)
         }
         do {

@@ -88,6 +88,32 @@ final class PartsTests: XCTestCase {
         XCTAssertEqual(Double(last!), 1_000_000, accuracy: 100_000)
     }
 
+    /// A probe that lost much of itself (a policer let a burst through and dropped the rest)
+    /// measures nothing: at least 80 % of what was sent must arrive.
+    func testAProbeThatLostMoreThanAFifthMeasuresNothing() {
+        var probe = ProbeBitrateEstimator()
+        probe.burstIntervalUs = 20_000
+        for _ in 0..<30 { probe.sent(cluster: 7) }
+        var result: Int64?
+        for i in 0..<20 { result = probe.add(cluster: 7, sendUs: Int64(i) * 1000, arrivalUs: Int64(i) * 1000 + 500, size: 250) ?? result }
+        XCTAssertNil(result, "20 of 30 arrived")
+        for i in 20..<24 { result = probe.add(cluster: 7, sendUs: Int64(i) * 1000, arrivalUs: Int64(i) * 1000 + 500, size: 250) ?? result }
+        XCTAssertNotNil(result, "24 of 30 arrived")
+    }
+
+    /// Feedback on padding is the probe's answer: lost padding is not counted as media loss.
+    func testLostProbePaddingIsNotMediaLoss() {
+        var estimator = SendSideBandwidthEstimator()
+        for seq in UInt16(0)..<10 { estimator.onPacketSent(sequence: seq, size: 1200, atUs: Int64(seq) * 1000) }
+        for seq in UInt16(10)..<20 { estimator.onPacketSent(sequence: seq, size: 250, atUs: 10_000, probeCluster: 1) }
+        let feedback = (UInt16(0)..<20).map { seq in
+            SendSideBandwidthEstimator.PacketFeedback(sequence: seq, arrivalTimeUs: seq == 3 || seq >= 15 ? nil : Int64(seq) * 1000 + 20_000)
+        }
+        XCTAssertEqual(estimator.onTransportFeedback(feedback, atUs: 60_000), 20)
+        XCTAssertEqual(estimator.lastMediaReported, 10)
+        XCTAssertEqual(estimator.lastMediaLost, 1)
+    }
+
     func testAckedBitrateOverItsWindow() {
         var acked = AckedBitrate(windowUs: 500_000)
         XCTAssertNil(acked.bitsPerSecond)

@@ -77,6 +77,8 @@ struct SimulatedCall {
     private var probe: (cluster: Int, bitrate: Int64, left: Int)?
     /// What the "application" wants; probing looks for it.
     var desiredBitrate: Int64 = 0
+    /// The loss-based controller's last loss fraction, sampled with the targets.
+    private(set) var lossSamples: [Double] = []
 
     init(estimator: SendSideBandwidthEstimator, path: SimulatedPath) {
         self.estimator = estimator
@@ -111,7 +113,10 @@ struct SimulatedCall {
             for message in path.feedback(upTo: nowUs) {
                 estimator.onTransportFeedback(message, atUs: nowUs)
             }
-            if nowUs % 100_000 == 0 { samples.append((nowUs, estimator.targetBitrate)) }
+            if nowUs % 100_000 == 0 {
+                samples.append((nowUs, estimator.targetBitrate))
+                lossSamples.append(estimator.lossFraction)
+            }
         }
         return samples
     }

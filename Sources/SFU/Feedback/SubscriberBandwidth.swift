@@ -57,10 +57,11 @@ final class SubscriberBandwidth: @unchecked Sendable {
             SendSideBandwidthEstimator.PacketFeedback(sequence: $0.sequenceNumber, arrivalTimeUs: $0.arrivalTime)
         }
         let matched = estimator.onTransportFeedback(packets, atUs: nowNanoseconds / 1000)
-        let lost = results.reduce(0) { $0 + ($1.arrivalTime == nil ? 1 : 0) }
-        windowReported += results.count
+        // Media only: padding lost to a bottleneck is what a probe measures, not call loss.
+        let reported = estimator.lastMediaReported, lost = estimator.lastMediaLost
+        windowReported += reported
         windowLost += lost
-        allocatorReported += results.count
+        allocatorReported += reported
         allocatorLost += lost
         feedbackCount &+= 1
         publish()

@@ -184,9 +184,11 @@ final class Consumer: @unchecked Sendable {
     /// probes): RFC 4588 RTX with no original sequence number, so every receiver drops them
     /// after counting them in its transport-wide feedback. They are not media: not counted in
     /// `packetsSent`/`octetsSent` (sender reports, quality, allocation).
-    func sendPadding(count: Int, size: Int, cluster: Int) {
+    /// Returns how many were sent.
+    @discardableResult
+    func sendPadding(count: Int, size: Int, cluster: Int) -> Int {
         guard let rtxSSRC, let rtxPayloadType = rtxPayloadTypes.values.min(), let extensionID = extensionMap.transportCCID,
-              let bandwidth, extensionID >= 1, extensionID <= 14 else { return }
+              let bandwidth, extensionID >= 1, extensionID <= 14 else { return 0 }
         // 12-byte header, a one-byte-header extension block of one word (transport-wide
         // sequence), then padding whose last byte says how much (RFC 3550 §5.1).
         let padding = min(max(size - 20, 1), 255)
@@ -212,6 +214,7 @@ final class Consumer: @unchecked Sendable {
             }
             bandwidth.commitStamp(size: length, nowNanoseconds: monotonicNanoseconds(), probeCluster: cluster)
         }
+        return count
     }
 
     /// The first packet after the last re-anchoring (switch, resume): source and output numbers.

@@ -168,6 +168,8 @@ final class SubscriberEgress: @unchecked Sendable {
         let fromReports = reportedLossWindow, nacked = nackedInWindow
         reportedLossWindow = (0, 0)
         nackedInWindow = 0
+        let allocatedRatio = allocatedRatioInWindow
+        allocatedRatioInWindow = 1
         guard sentPackets > 0 else { return nil }
         var window = StreamWindow(kind: video ? .video : .audio, expectedPackets: sentPackets, lostPackets: 0,
                                   rttMs: Double(roundTrip ?? 0) / 1_000_000, jitterMs: 0)
@@ -189,8 +191,7 @@ final class SubscriberEgress: @unchecked Sendable {
         // probed up it is only a lower bound. Congestion shows as loss (above) and delay; the
         // bitrate term is for a subscriber getting less video than it asked for: the worst
         // share the allocator left it in the window (a lower layer, or paused).
-        window.bitrateRatio = allocatedRatioInWindow
-        allocatedRatioInWindow = 1
+        window.bitrateRatio = allocatedRatio
         return window
     }
 
@@ -287,15 +288,10 @@ final class SubscriberEgress: @unchecked Sendable {
                 probe = nil
                 return
             }
-            carrier.sendPadding(count: current.packetsPerTick, size: Self.probePacketSize, cluster: current.cluster)
-            stats.add(.probePacketsSent, current.packetsPerTick)
+            let sent = carrier.sendPadding(count: current.packetsPerTick, size: Self.probePacketSize, cluster: current.cluster)
+            stats.add(.probePacketsSent, sent)
             probe = current.ticksLeft == 1 ? nil : (current.cluster, current.packetsPerTick, current.ticksLeft - 1)
             return
-        }
-        if let result = bandwidth.lastProbeResult, result != lastLoggedProbeResult {
-            lastLoggedProbeResult = result
-            probedSinceCongestion = max(probedSinceCongestion ?? 0, result)
-            debugLog?("probe measured \(result) bit/s; estimate \(bandwidth.estimate)")
         }
         // Only a subscriber that sends transport-wide feedback can answer a probe.
         guard bandwidth.hasTransportFeedback, consumers.values.contains(where: { $0.0.canCarryProbes }),
@@ -307,8 +303,19 @@ final class SubscriberEgress: @unchecked Sendable {
         sendProbe(now: now)
     }
 
+    /// A probe result that came with feedback since the last tick. Taken before the allocation
+    /// looks at the same feedback: if that feedback also showed congestion, the allocation then
+    /// forgets the result instead of crediting it as found after the congestion.
+    private func collectProbeResult() {
+        guard let result = bandwidth.lastProbeResult, result != lastLoggedProbeResult else { return }
+        lastLoggedProbeResult = result
+        probedSinceCongestion = max(probedSinceCongestion ?? 0, result)
+        debugLog?("probe measured \(result) bit/s; estimate \(bandwidth.estimate)")
+    }
+
     /// Sender reports for every stream that has sent media and whose publisher has sent one.
     func tick(now: Int64) {
+        collectProbeResult()
         allocate(now: now)
         sendProbe(now: now)
         guard let transport, now - lastSenderReports >= Self.senderReportInterval else { return }
