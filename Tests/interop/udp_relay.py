@@ -81,6 +81,12 @@ class LossyRelay:
             bucket[0] -= bits
         return False
 
+    async def media_rate(self, direction, seconds=2.0):
+        """RTP/RTCP packets per second offered in `direction` ("up"/"down") over the next `seconds`."""
+        start, t0 = self.stats[direction]["media"], time.monotonic()
+        await asyncio.sleep(seconds)
+        return (self.stats[direction]["media"] - start) / (time.monotonic() - t0)
+
     def _from_client(self, data, addr):
         self.client_addr = addr
         if not self._drop("up", data):
