@@ -139,13 +139,15 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         .executableTarget(name: "switchboard", dependencies: [
-            "SwitchboardServer", "AccessTokens",
+            "SwitchboardServer", "AccessTokens", "LoadTest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 
         // A client-side WebRTC peer (ICE, DTLS client, SRTP) of our own, for load generation and
         // benchmarks; interop proofs use stacks we did not write.
         .target(name: "LoadPeer", dependencies: ["MediaTransport", "DTLS", "SRTP", "ICE", "STUN"], swiftSettings: strict),
+        .target(name: "LoadTest", dependencies: ["LoadPeer", "SDP", "RTP", "RTCP", "SRTP", "DTLS", "ICE", "MediaTransport", "Codecs",
+                                                 "AccessTokens", "CSocket"], swiftSettings: strict),
         // Full forwarding path over loopback (SRTP in, route, SRTP out to N): Benchmarks/Forwarding.
         .executableTarget(name: "ForwardingBenchmark", dependencies: ["SFU", "MediaTransport", "LoadPeer", "SRTP", "CSocket"],
                           path: "Benchmarks/Forwarding", swiftSettings: strict),

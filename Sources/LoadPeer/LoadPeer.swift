@@ -11,17 +11,23 @@ import STUN
 /// SRTP, against a server transport whose parameters it is given.
 public final class LoadPeer {
     public let fd: Int32
-    public let ice = ICECredentials.random()
+    public let ice: ICECredentials
     public let certificate: DTLSCertificate
     private let dtls: DTLSEndpoint
     public private(set) var srtp: SRTPContext?
     public let server: UDPAddress
     private var serverStorage = sockaddr_storage()
     private let serverLength: socklen_t
+    /// The server's ICE credentials, once `connect` was called (for consent checks).
+    private var serverICE: ICECredentials?
 
+    /// `certificate` and `ice`: given when they were announced in an offer before the server's
+    /// address was known (WHIP/WHEP); made here otherwise.
     public init(server: UDPAddress, serverFingerprint: DTLSFingerprint,
-                profiles: [SRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80]) throws {
+                profiles: [SRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80],
+                certificate: DTLSCertificate? = nil, ice: ICECredentials = .random()) throws {
         self.server = server
+        self.ice = ice
         let fd = socket(server.isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         self.fd = fd
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
@@ -36,8 +42,8 @@ public final class LoadPeer {
         var target = sockaddr_storage()
         serverLength = withUnsafeMutableBytes(of: &target) { server.write(to: $0.baseAddress!) }
         serverStorage = target
-        certificate = try DTLSCertificate.generateSelfSigned()
-        dtls = try DTLSEndpoint(context: try DTLSContext(certificate: certificate, srtpProfiles: profiles), role: .client,
+        self.certificate = try certificate ?? DTLSCertificate.generateSelfSigned()
+        dtls = try DTLSEndpoint(context: try DTLSContext(certificate: self.certificate, srtpProfiles: profiles), role: .client,
                                 expectedRemoteFingerprint: serverFingerprint)
     }
 
@@ -74,14 +80,39 @@ public final class LoadPeer {
             .serialized(integrityKey: Array((key ?? serverPwd).utf8), addFingerprint: true)
     }
 
+    /// The success response to a connectivity check the server sent us (a full ICE agent checks
+    /// too, RFC 8445 §7.3); nil if `datagram` is not a binding request for our credentials.
+    public func answerCheck(_ datagram: [UInt8]) -> [UInt8]? {
+        guard let request = try? STUNMessage(parsing: datagram), request.messageType == .bindingRequest,
+              request.verifyMessageIntegrity(rawBytes: datagram, key: Array(ice.pwd.utf8)),
+              let address = STUNAddress(host: server.host, port: server.port) else { return nil }
+        return STUNMessage(type: .bindingSuccess, transactionID: request.transactionID, attributes: [.xorMappedAddress(address)])
+            .serialized(integrityKey: Array(ice.pwd.utf8), addFingerprint: true)
+    }
+
+    /// Sends a consent-freshness check (RFC 7675) to the server this peer connected to.
+    public func sendConsent() {
+        guard let serverICE else { return }
+        send(bindingRequest(serverUfrag: serverICE.ufrag, serverPwd: serverICE.pwd, useCandidate: true))
+    }
+
     /// ICE check, then DTLS as client until SRTP keys exist. Returns false on timeout.
     public func connect(to parameters: TransportParameters, deadline: Duration = .seconds(5)) -> Bool {
+        connect(serverICE: parameters.ice, deadline: deadline)
+    }
+
+    /// The same, for a server known only from its SDP (ufrag/pwd, and the address given at init).
+    public func connect(serverICE: ICECredentials, deadline: Duration = .seconds(5)) -> Bool {
+        self.serverICE = serverICE
         let end = ContinuousClock.now.advanced(by: deadline)
         var answered = false
-        for _ in 0..<5 where !answered {
-            send(bindingRequest(serverUfrag: parameters.ice.ufrag, serverPwd: parameters.ice.pwd))
-            if let reply = receive(), let message = try? STUNMessage(parsing: reply) {
-                answered = message.messageType == .bindingSuccess
+        var attempts = 0
+        while !answered && attempts < 25 && ContinuousClock.now < end {
+            attempts += 1
+            send(bindingRequest(serverUfrag: serverICE.ufrag, serverPwd: serverICE.pwd))
+            while let reply = receive(), let message = try? STUNMessage(parsing: reply) {
+                if message.messageType == .bindingSuccess { answered = true; break }
+                if let response = answerCheck(reply) { send(response) }
             }
         }
         guard answered else { return false }
@@ -91,6 +122,7 @@ public final class LoadPeer {
                 for d in dtls.poll(now: .now).datagrams { send(d) }
                 continue
             }
+            if datagram[0] < 4, let response = answerCheck(datagram) { send(response); continue }
             guard (20...63).contains(datagram[0]) else { continue }
             let out = dtls.receive(datagram)
             for d in out.datagrams { send(d) }

@@ -27,6 +27,9 @@ final class Participant {
     var disconnectedAt: Date?
     var lastSeen = Date()
     var quality = ParticipantQuality()
+    /// Set for a WHIP publisher or WHEP viewer: no signalling connection, one peer connection,
+    /// alive while its transport is (Room+HTTPSessions).
+    var httpSession: HTTPSessionKind?
 
     init(sid: String, request: JoinRequest, sink: SignalSink, subscriber: SubscriberConnection,
          publisher: PublisherConnection) {

@@ -99,6 +99,8 @@ final class PublisherConnection {
         options.codecSelection = .preferredOnly
         options.rejectApplication = false
         options.acceptSimulcast = true
+        // Forwarded to subscribers that negotiate it too (WHEP viewers): end-to-end latency.
+        options.headerExtensions.insert(SubscriberConnection.absCaptureTimeURI)
         sessionVersion += 1
         options.sessionVersion = sessionVersion
         let answer: SessionDescription

@@ -40,7 +40,7 @@ extension Room {
 
     // MARK: Publishing
 
-    private func addTrack(_ add: Livekit_AddTrackRequest, from participant: Participant) {
+    func addTrack(_ add: Livekit_AddTrackRequest, from participant: Participant) {
         guard participant.permission.canPublish,
               participant.permission.canPublishSources.isEmpty || participant.permission.canPublishSources.contains(add.source) else {
             refuse(.addTrack(add), reason: .notAllowed, message: "not allowed to publish this source", to: participant)
@@ -84,10 +84,9 @@ extension Room {
     }
 
     private func publisherOffer(_ offer: Livekit_SessionDescription, from participant: Participant) {
-        let result: (answer: String, sections: [PublisherSection])
+        let answerSDP: String
         do {
-            result = try participant.publisher.answer(offerText: offer.sdp,
-                                                      onState: transportObserver(participant.sid, publisher: true))
+            answerSDP = try answerPublisherOffer(offer.sdp, of: participant)
         } catch {
             // The session survives a bad offer: the client is told, nothing else changes.
             logger.warning("publisher offer refused: \(error)", metadata: ["participant": "\(participant.identity)"])
@@ -96,10 +95,17 @@ extension Room {
         }
         var answer = Livekit_SessionDescription()
         answer.type = "answer"
-        answer.sdp = result.answer
+        answer.sdp = answerSDP
         answer.id = offer.id
         _ = participant.send(.answer(answer))
+    }
+
+    /// Answers a publisher offer (signalling or WHIP) and publishes the tracks it negotiates.
+    func answerPublisherOffer(_ sdp: String, of participant: Participant) throws(NegotiationError) -> String {
+        let result = try participant.publisher.answer(offerText: sdp,
+                                                      onState: transportObserver(participant.sid, publisher: true))
         mapPublishedTracks(result.sections, of: participant)
+        return result.answer
     }
 
     /// Matches the offer's m-sections to requested tracks (msid track id == AddTrack cid, then the

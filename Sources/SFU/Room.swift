@@ -110,6 +110,11 @@ public actor Room {
     /// Adds a participant (replacing one with the same identity), sends it the JoinResponse and
     /// the first subscriber offer, and tells everyone else.
     public func join(_ request: JoinRequest, sink: SignalSink) throws(JoinError) -> String {
+        try join(request, sink: sink, httpSession: nil)
+    }
+
+    /// `httpSession`: a WHIP/WHEP session, which negotiates its one peer connection over HTTP.
+    func join(_ request: JoinRequest, sink: SignalSink, httpSession: HTTPSessionKind?) throws(JoinError) -> String {
         guard !closed else { throw .roomClosed }
         if let resumeSid = request.resumeSid {
             return try resume(sid: resumeSid, request: request, sink: sink)
@@ -140,6 +145,7 @@ public actor Room {
                                       publisher: PublisherConnection(transports: context.transports, stats: context.stats,
                                                                      dataStats: context.dataStats,
                                                                      onData: dataReceiver(participantSid)))
+        participant.httpSession = httpSession
         participants[participantSid] = participant
         watchStreamStates(of: participant)
         everHadParticipants = true
@@ -160,7 +166,7 @@ public actor Room {
         join.fastPublish = false
         _ = participant.send(.join(join))
 
-        if participant.autoSubscribe && participant.permission.canSubscribe {
+        if participant.autoSubscribe && participant.permission.canSubscribe && httpSession == nil {
             for other in participants.values where other.sid != participantSid {
                 for track in other.tracks.values where track.isNegotiated {
                     participant.desiredSubscriptions.insert(track.sid)
@@ -241,7 +247,7 @@ public actor Room {
     /// treats a client silent for that long (no ping, no request) as gone.
     func sweep(now: Date) {
         let grace = Double(context.pingTimeout)
-        for participant in participants.values {
+        for participant in participants.values where participant.httpSession == nil {
             if let since = participant.disconnectedAt {
                 if now.timeIntervalSince(since) > grace { remove(participant, reason: .signalClose, notify: false) }
             } else if now.timeIntervalSince(participant.lastSeen) > grace + Double(context.pingInterval) {
@@ -286,6 +292,8 @@ public actor Room {
     }
 
     func negotiateSubscriber(_ participant: Participant, force: Bool = false, restart: Bool = false) {
+        // A WHEP viewer's one offer came from the viewer; there is nobody to send ours to.
+        guard participant.httpSession == nil else { return }
         do {
             guard let offer = try participant.subscriber.nextOffer(force: force, restart: restart) else { return }
             var description = Livekit_SessionDescription()
@@ -314,6 +322,11 @@ public actor Room {
         guard let participant = participants[participantSid] else { return }
         logger.debug("\(publisher ? "publisher" : "subscriber") transport \(state)",
                      metadata: ["participant": "\(participant.identity)"])
+        if case .closed(let reason) = state, let kind = participant.httpSession, (kind == .whip) == publisher {
+            // An HTTP session lives as long as its one transport: ICE consent (RFC 7675) is its ping.
+            remove(participant, reason: reason == .consentExpired ? .connectionTimeout : .clientInitiated, notify: false)
+            return
+        }
         if case .connected = state, participant.state == .joined {
             participant.state = .active
             participant.version += 1
@@ -335,6 +348,7 @@ extension Livekit_DisconnectReason {
         case .joinFailure: return "join_failure"
         case .signalClose: return "signal_close"
         case .roomClosed: return "room_closed"
+        case .connectionTimeout: return "connection_timeout"
         default: return "unknown"
         }
     }

@@ -18,14 +18,19 @@ final class SubscriberConnection {
         var codecs: [Codec]
         var ssrc: UInt32
         var rtxSSRC: UInt32?
+        /// Publisher payload type -> ours, when the client chose the numbers (a WHEP offer);
+        /// nil: we offered the publisher's own.
+        var payloadMap: [(UInt8, UInt8)]? = nil
+        /// Header extension ids by URI, when the client chose them (a WHEP offer).
+        var extensionIDs: [String: UInt8]? = nil
     }
 
     let transport: WebRTCTransport
     let egress: SubscriberEgress
     /// `_reliable` and `_lossy`, opened by us once the transport connects (media loop only).
     private let dataChannels: PeerDataChannels
-    private let transports: TransportServer
-    private(set) var sections: [Section] = []
+    let transports: TransportServer
+    var sections: [Section] = []
     private var nextMid = 1
     private var awaitingAnswer = false
     private var needsOffer = false
@@ -35,7 +40,7 @@ final class SubscriberConnection {
     /// Tracks in the offer in flight: their consumers start sending once it is answered.
     private var offeredTrackSids: Set<String> = []
     /// Tracks whose section the subscriber has answered.
-    private var answeredTrackSids: Set<String> = []
+    var answeredTrackSids: Set<String> = []
 
     /// Header extensions offered to subscribers, with the ids the forwarder will write.
     static let audioExtensions = [
@@ -111,13 +116,13 @@ final class SubscriberConnection {
         needsOffer = true
     }
 
-    private func attachConsumer(_ track: PublishedTrack) {
+    func attachConsumer(_ track: PublishedTrack) {
         guard let producer = track.producer, let section = section(trackSid: track.sid) else { return }
         let isVideo = track.kind == .video
         let consumer = Consumer(trackSid: track.sid, transport: transport, ssrc: section.ssrc, isVideo: isVideo,
                                 extensionMap: HeaderExtensionMap(publisher: producer.extensionIDs,
-                                                                 subscriber: Self.extensionIDs(video: isVideo)),
-                                payloadTypes: section.codecs.map { ($0.payloadType, $0.payloadType) },
+                                                                 subscriber: section.extensionIDs ?? Self.extensionIDs(video: isVideo)),
+                                payloadTypes: section.payloadMap ?? section.codecs.map { ($0.payloadType, $0.payloadType) },
                                 rtxSSRC: section.rtxSSRC,
                                 rtxPayloadTypes: Dictionary(section.codecs.compactMap { codec in
                                     codec.isRTX ? codec.associatedPayloadType.map { ($0, codec.payloadType) } : nil

@@ -19,6 +19,7 @@ public final class SwitchboardServer: Sendable {
     public let store: SwitchboardStore
     public let rooms: RoomManager
     let rtc: RTCService
+    let httpSessions: HTTPSessionEndpoint
     let roomService: RoomServiceAPI
     let chatService: ChatServiceAPI
     let qualityService: QualityServiceAPI
@@ -76,9 +77,11 @@ public final class SwitchboardServer: Sendable {
         context.events = roomEvents
         rooms = RoomManager(context: context)
         let verifier = TokenVerifier(keys: configuration.keys)
-        rtc = RTCService(rooms: rooms, admission: JoinAdmission(verifier: verifier),
-                         limiter: JoinRateLimiter(burst: configuration.joinBurst, perSecond: configuration.joinsPerSecond),
+        let joinLimiter = JoinRateLimiter(burst: configuration.joinBurst, perSecond: configuration.joinsPerSecond)
+        rtc = RTCService(rooms: rooms, admission: JoinAdmission(verifier: verifier), limiter: joinLimiter,
                          refresher: TokenRefresher(keys: configuration.keys), logger: logger)
+        httpSessions = HTTPSessionEndpoint(rooms: rooms, admission: JoinAdmission(verifier: verifier), limiter: joinLimiter,
+                                           logger: logger)
         roomService = RoomServiceAPI(rooms: rooms, verifier: verifier, logger: logger)
         chatService = ChatServiceAPI(rooms: rooms, verifier: verifier, logger: logger)
         qualityService = QualityServiceAPI(rooms: rooms, verifier: verifier, logger: logger)
@@ -143,6 +146,7 @@ public final class SwitchboardServer: Sendable {
     func makeRouter() -> Router<SwitchboardRequestContext> {
         let router = Router(context: SwitchboardRequestContext.self)
         rtc.register(on: router)
+        httpSessions.register(on: router)
         roomService.register(on: router)
         chatService.register(on: router)
         qualityService.register(on: router)

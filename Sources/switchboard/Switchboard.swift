@@ -9,7 +9,7 @@ struct Switchboard: AsyncParsableCommand {
         commandName: "switchboard",
         abstract: "Switchboard: an SFU media server that speaks LiveKit's protocol.",
         version: switchboardVersion,
-        subcommands: [Serve.self, Token.self],
+        subcommands: [Serve.self, Token.self, LoadTestCommand.self],
         defaultSubcommand: Serve.self)
 }
 

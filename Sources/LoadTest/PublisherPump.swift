@@ -1,0 +1,177 @@
+import Glibc
+import RTCP
+import Synchronization
+
+/// Sends every publisher's media at its real rate from one thread: each video stream a frame
+/// every 33 ms (its packets back to back, as an encoder emits them), each audio stream a packet
+/// every 20 ms. Every packet carries abs-capture-time with its send time, for the viewers'
+/// latency. A PLI or FIR from the server restarts that stream's loop at its keyframe.
+final class PublisherPump: @unchecked Sendable {
+    private struct Stream {
+        let session: Int
+        let ssrc: UInt32
+        let payloadType: UInt8
+        let isVideo: Bool
+        var sequence = UInt16.random(in: 0...UInt16.max)
+        var timestamp = UInt32.random(in: 0...UInt32.max)
+        var nextDue: Int64
+        var frame = 0
+        var restartAtKeyframe = false
+    }
+
+    private let sessions: [HTTPMediaSession]
+    private let media: EncodedMedia
+    private var streams: [Stream] = []
+    private let running = Atomic<Bool>(true)
+    let packetsSent = Atomic<Int>(0)
+    let bytesSent = Atomic<Int>(0)
+    let keyframeRequests = Atomic<Int>(0)
+    private var thread: pthread_t?
+
+    init(sessions: [HTTPMediaSession], media: EncodedMedia) {
+        self.sessions = sessions
+        self.media = media
+        let start = monotonicNow()
+        for (index, session) in sessions.enumerated() {
+            session.peer.setNonBlocking()
+            // Publishers start spread over one frame interval, as independent cameras would.
+            let offset = Int64.random(in: 0..<EncodedMedia.videoFrameInterval)
+            for stream in session.outgoing {
+                streams.append(Stream(session: index, ssrc: stream.ssrc, payloadType: stream.payloadType,
+                                      isVideo: stream.isVideo, nextDue: start + offset))
+            }
+        }
+    }
+
+    func start() {
+        let box = Unmanaged.passRetained(self)
+        var handle = pthread_t()
+        pthread_create(&handle, nil, { arg in
+            let pump = Unmanaged<PublisherPump>.fromOpaque(arg!).takeRetainedValue()
+            pump.run()
+            return nil
+        }, box.toOpaque())
+        thread = handle
+    }
+
+    func stop() {
+        running.store(false, ordering: .relaxed)
+        if let thread { pthread_join(thread, nil) }
+        thread = nil
+    }
+
+    private func run() {
+        var packet = [UInt8](repeating: 0, count: 1500)
+        var incoming = [UInt8](repeating: 0, count: 2048)
+        var lastPoll: Int64 = 0, lastConsent = monotonicNow()
+        while running.load(ordering: .relaxed) {
+            let now = monotonicNow()
+            var nextDue = now + 5_000_000
+            for i in streams.indices {
+                while streams[i].nextDue <= now { send(&streams[i], buffer: &packet) }
+                nextDue = min(nextDue, streams[i].nextDue)
+            }
+            if now - lastPoll > 20_000_000 {
+                lastPoll = now
+                pollFeedback(&incoming)
+            }
+            if now - lastConsent > 5_000_000_000 {
+                lastConsent = now
+                for session in sessions { session.keepAlive() }
+            }
+            let wait = nextDue - monotonicNow()
+            if wait > 0 { var ts = timespec(tv_sec: 0, tv_nsec: Int(min(wait, 5_000_000))); nanosleep(&ts, nil) }
+        }
+    }
+
+    /// One frame (video) or one packet (audio) of `stream`.
+    private func send(_ stream: inout Stream, buffer: inout [UInt8]) {
+        let peer = sessions[stream.session].peer
+        guard let srtp = peer.srtp else { return }
+        let payloads: [[UInt8]]
+        if stream.isVideo {
+            if stream.restartAtKeyframe { stream.frame = 0; stream.restartAtKeyframe = false }
+            payloads = media.video[stream.frame % media.video.count].payloads
+            stream.frame = (stream.frame + 1) % media.video.count
+        } else {
+            payloads = [media.audio[stream.frame % media.audio.count]]
+            stream.frame = (stream.frame + 1) % media.audio.count
+        }
+        for (index, payload) in payloads.enumerated() {
+            let length = buffer.withUnsafeMutableBytes { b -> Int in
+                let headerLength = writeHeader(b, stream: stream, marker: stream.isVideo && index == payloads.count - 1)
+                payload.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: b[headerLength...]).copyMemory(from: $0) }
+                return (try? srtp.outbound.protectRTP(b, length: headerLength + payload.count)) ?? 0
+            }
+            if length > 0 {
+                buffer.withUnsafeBytes { peer.send(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+                packetsSent.add(1, ordering: .relaxed)
+                bytesSent.add(payload.count, ordering: .relaxed)
+            }
+            stream.sequence &+= 1
+        }
+        stream.timestamp &+= stream.isVideo ? 3000 : 960
+        stream.nextDue += stream.isVideo ? EncodedMedia.videoFrameInterval : EncodedMedia.audioFrameInterval
+    }
+
+    /// RTP header (RFC 3550 §5.1) with one RFC 8285 one-byte extension: abs-capture-time, the
+    /// 64-bit NTP timestamp of now. Returns the header's length.
+    private func writeHeader(_ b: UnsafeMutableRawBufferPointer, stream: Stream, marker: Bool) -> Int {
+        b[0] = 0x90 // version 2, extension
+        b[1] = stream.payloadType | (marker ? 0x80 : 0)
+        b.storeBytes(of: stream.sequence.bigEndian, toByteOffset: 2, as: UInt16.self)
+        b.storeBytes(of: stream.timestamp.bigEndian, toByteOffset: 4, as: UInt32.self)
+        b.storeBytes(of: stream.ssrc.bigEndian, toByteOffset: 8, as: UInt32.self)
+        b[12] = 0xBE; b[13] = 0xDE; b[14] = 0; b[15] = 3 // 3 words of elements
+        b[16] = (HTTPMediaSession.absCaptureTimeID << 4) | 7 // 8 bytes
+        b.storeBytes(of: ntpNow().bigEndian, toByteOffset: 17, as: UInt64.self)
+        b[25] = 0; b[26] = 0; b[27] = 0 // padding
+        return 28
+    }
+
+    /// RTCP from the server: a PLI or FIR for one of our video SSRCs restarts it at a keyframe.
+    private func pollFeedback(_ buffer: inout [UInt8]) {
+        for (index, session) in sessions.enumerated() {
+            while true {
+                let n = recv(session.peer.fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+                guard n > 0 else { break }
+                if buffer[0] < 4 {
+                    if let response = session.peer.answerCheck(Array(buffer[0..<n])) { session.peer.send(response) }
+                    continue
+                }
+                guard buffer[0] >= 128, buffer[0] < 192, n > 8, (192...223).contains(buffer[1]),
+                      let srtp = session.peer.srtp else { continue }
+                let length = buffer.withUnsafeMutableBytes { (try? srtp.inbound.unprotectRTCP($0, length: n)) ?? 0 }
+                guard length > 0 else { continue }
+                for packet in RTCPCompound.parsePrefix(Array(buffer[0..<length])).packets {
+                    let target: UInt32?
+                    switch packet {
+                    case .pictureLossIndication(let pli): target = pli.mediaSSRC
+                    case .fullIntraRequest(let fir): target = fir.entries.first?.ssrc
+                    default: target = nil
+                    }
+                    guard let target else { continue }
+                    for s in streams.indices where streams[s].session == index && streams[s].isVideo && streams[s].ssrc == target {
+                        streams[s].restartAtKeyframe = true
+                        keyframeRequests.add(1, ordering: .relaxed)
+                    }
+                }
+            }
+        }
+    }
+}
+
+func monotonicNow() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}
+
+/// Wall clock as a 64-bit NTP timestamp (RFC 5905: seconds since 1900, 32.32 fixed point).
+func ntpNow() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    let seconds = UInt64(ts.tv_sec) + 2_208_988_800
+    let fraction = (UInt64(ts.tv_nsec) << 32) / 1_000_000_000
+    return seconds << 32 | fraction
+}

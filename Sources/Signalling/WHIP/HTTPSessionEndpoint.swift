@@ -1,0 +1,160 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import SFU
+
+/// WHIP (RFC 9725) at `/whip/{room}` and WHEP (draft-ietf-wish-whep) at `/whep/{room}`:
+///
+///   POST   /whip/{room}        application/sdp offer -> 201, answer, Location /whip/{room}/{sid}
+///   PATCH  /whip/{room}/{sid}  application/trickle-ice-sdpfrag: trickle (204) or ICE restart (200)
+///   DELETE /whip/{room}/{sid}  ends the session (200)
+///
+/// and the same under /whep. The bearer token is a room token (the one `/rtc` takes): its room
+/// must be the path's, WHIP needs canPublish, WHEP canSubscribe. `?participant=<identity>` on a
+/// WHEP POST receives only that participant's tracks.
+public struct HTTPSessionEndpoint: Sendable {
+    public let rooms: RoomManager
+    public let admission: JoinAdmission
+    public let limiter: JoinRateLimiter
+    public let logger: Logger
+    /// SDP offers are a few kilobytes; this bounds what a client can make us buffer.
+    static let maximumBodySize = 64 * 1024
+
+    public init(rooms: RoomManager, admission: JoinAdmission, limiter: JoinRateLimiter, logger: Logger) {
+        self.rooms = rooms
+        self.admission = admission
+        self.limiter = limiter
+        self.logger = logger
+    }
+
+    public func register(on router: Router<SwitchboardRequestContext>) {
+        for kind in [HTTPSessionKind.whip, .whep] {
+            let base = "/\(kind.rawValue)"
+            router.post("\(base)/:room") { request, context in await start(kind, request, context) }
+            router.patch("\(base)/:room/:sid") { request, context in await patch(kind, request, context) }
+            router.delete("\(base)/:room/:sid") { request, context in await end(kind, request, context) }
+        }
+    }
+
+    private func start(_ kind: HTTPSessionKind, _ request: Request, _ context: SwitchboardRequestContext) async -> Response {
+        let room = context.parameters.get("room") ?? ""
+        let address = context.remoteAddress?.ipAddress ?? "unknown"
+        guard limiter.consume(address) else { return text(429, "too many joins from this address") }
+        guard mediaType(request) == "application/sdp" else { return text(415, "the offer must be application/sdp") }
+        let admitted: Admission
+        switch await authorize(request, room: room, address: address) {
+        case .failure(let error): return text(error.status, error.message)
+        case .success(let a): admitted = a
+        }
+        guard let offer = await body(request) else { return text(413, "offer exceeds \(Self.maximumBodySize) bytes") }
+        let target: Room
+        do { target = try await rooms.roomForJoin(named: room) } catch { return text(status(of: error), error.description) }
+        let query = parseQuery(request.uri.query.map { Substring($0) })
+        let answer: HTTPSessionAnswer
+        do {
+            answer = try await target.startHTTPSession(kind, request: admitted.request, offer: offer,
+                                                       publisherIdentity: query["participant"])
+        } catch {
+            logger.info("\(kind.rawValue) refused: \(error)", metadata: ["room": "\(room)", "participant": "\(admitted.request.identity)"])
+            return text(status(of: error), error.description)
+        }
+        logger.info("\(kind.rawValue) session started", metadata: ["room": "\(room)", "participant": "\(admitted.request.identity)",
+                                                                    "sid": "\(answer.participantSid)", "tracks": "\(answer.trackSids.count)"])
+        var headers = HTTPFields()
+        headers[.contentType] = "application/sdp"
+        headers[.location] = "/\(kind.rawValue)/\(percentEncoded(room))/\(answer.participantSid)"
+        return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: answer.sdp)))
+    }
+
+    private func patch(_ kind: HTTPSessionKind, _ request: Request, _ context: SwitchboardRequestContext) async -> Response {
+        let room = context.parameters.get("room") ?? "", sid = context.parameters.get("sid") ?? ""
+        if case .failure(let error) = await authorize(request, room: room, address: context.remoteAddress?.ipAddress) {
+            return text(error.status, error.message)
+        }
+        guard mediaType(request) == "application/trickle-ice-sdpfrag" else {
+            return text(415, "a PATCH carries application/trickle-ice-sdpfrag")
+        }
+        guard let fragment = await body(request) else { return text(413, "fragment too large") }
+        guard let target = await rooms.room(named: room) else { return text(404, "no such session") }
+        let (ufrag, pwd) = Self.iceCredentials(in: fragment)
+        guard let ufrag, let pwd else {
+            // Trickle: an ICE-lite server learns the client's addresses from its checks.
+            return await target.hasHTTPSession(kind, sid: sid) ? Response(status: .noContent) : text(404, "no such session")
+        }
+        guard let ice = await target.restartHTTPSessionICE(kind, sid: sid, ufrag: ufrag, pwd: pwd) else {
+            return text(404, "no such session")
+        }
+        var lines = ["a=ice-lite", "a=ice-ufrag:\(ice.ufrag)", "a=ice-pwd:\(ice.pwd)"]
+        lines += ice.candidates.map { "a=\($0)" }
+        lines.append("a=end-of-candidates")
+        var headers = HTTPFields()
+        headers[.contentType] = "application/trickle-ice-sdpfrag"
+        return Response(status: .ok, headers: headers,
+                        body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\r\n") + "\r\n")))
+    }
+
+    private func end(_ kind: HTTPSessionKind, _ request: Request, _ context: SwitchboardRequestContext) async -> Response {
+        let room = context.parameters.get("room") ?? "", sid = context.parameters.get("sid") ?? ""
+        if case .failure(let error) = await authorize(request, room: room, address: context.remoteAddress?.ipAddress) {
+            return text(error.status, error.message)
+        }
+        guard let target = await rooms.room(named: room), await target.endHTTPSession(kind, sid: sid) else {
+            return text(404, "no such session")
+        }
+        return text(200, "session ended")
+    }
+
+    /// The bearer token, checked as `/rtc` checks it, for the path's room.
+    private func authorize(_ request: Request, room: String, address: String?) async -> Result<Admission, AdmissionError> {
+        guard !room.isEmpty else { return .failure(AdmissionError(status: 404, message: "no room in the path")) }
+        do {
+            return .success(try await admission.admit(authorization: request.headers[.authorization], query: ["room": room],
+                                                      remoteAddress: address))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func body(_ request: Request) async -> String? {
+        guard var buffer = try? await request.body.collect(upTo: Self.maximumBodySize) else { return nil }
+        return buffer.readString(length: buffer.readableBytes)
+    }
+
+    private func mediaType(_ request: Request) -> String {
+        (request.headers[.contentType] ?? "").split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+    }
+
+    private func status(of error: JoinError) -> Int {
+        switch error {
+        case .roomFull: return 403
+        case .roomNotFound, .resumeUnknown: return 404
+        case .roomClosed: return 503
+        case .internalError: return 500
+        }
+    }
+
+    private func status(of error: HTTPSessionError) -> Int {
+        switch error {
+        case .notAllowed: return 403
+        case .badOffer: return 400
+        case .unsatisfiable: return 422
+        case .join(let e): return status(of: e)
+        }
+    }
+
+    private func percentEncoded(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? s
+    }
+
+    /// `a=ice-ufrag` and `a=ice-pwd` of an SDP fragment (RFC 8840 §9), if it has both.
+    static func iceCredentials(in fragment: String) -> (String?, String?) {
+        var ufrag: String?, pwd: String?
+        for raw in fragment.split(whereSeparator: \.isNewline) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("a=ice-ufrag:") { ufrag = String(line.dropFirst("a=ice-ufrag:".count)) }
+            if line.hasPrefix("a=ice-pwd:") { pwd = String(line.dropFirst("a=ice-pwd:".count)) }
+        }
+        return (ufrag, pwd)
+    }
+}
