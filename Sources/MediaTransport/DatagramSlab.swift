@@ -77,6 +77,9 @@ final class DatagramSlab {
         return i
     }
 
+    /// The length committed for send slot `i`.
+    func sendLength(_ i: Int) -> Int { iovecs[i].iov_len }
+
     /// Commits the slot claimed last with its final length.
     func commitSendSlot(_ i: Int, length: Int, arrival: Int64) {
         iovecs[i].iov_len = length

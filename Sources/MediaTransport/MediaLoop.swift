@@ -19,6 +19,8 @@ public final class MediaLoop: @unchecked Sendable {
     public struct Counters: Sendable {
         public var datagramsReceived = 0
         public var datagramsSent = 0
+        public var bytesReceived = 0
+        public var bytesSent = 0
         public var sendDropped = 0
         public var truncated = 0
     }
@@ -174,7 +176,9 @@ public final class MediaLoop: @unchecked Sendable {
                 if receiveSlab.truncated(i) { counters.truncated += 1; continue }
                 guard let address = receiveSlab.address(i) else { continue }
                 let slot = receiveSlab.slot(i)
-                let packet = UnsafeMutableRawBufferPointer(rebasing: slot[0..<receiveSlab.receivedLength(i)])
+                let length = receiveSlab.receivedLength(i)
+                counters.bytesReceived += length
+                let packet = UnsafeMutableRawBufferPointer(rebasing: slot[0..<length])
                 handler?.handleDatagram(packet, from: address, socket: index)
                 // Latency versus syscalls: send once a few copies are queued rather than after
                 // the whole receive batch, so a packet's copies never wait for the fan-out of
@@ -240,6 +244,7 @@ public final class MediaLoop: @unchecked Sendable {
         let queued = slab.count
         let result = sockets[index].send(slab)
         var now: Int64 = 0
+        for i in 0..<min(result.sent, queued) { counters.bytesSent += slab.sendLength(i) }
         for i in 0..<queued where slab.arrivals[i] != 0 {
             if now == 0 { now = monotonicNanoseconds() }
             forwardLatency.record(nanoseconds: now - slab.arrivals[i])

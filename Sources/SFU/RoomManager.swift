@@ -128,3 +128,36 @@ public actor RoomManager {
         }
     }
 }
+
+/// What `/metrics` reports about rooms: gauges taken when it is scraped.
+public struct RoomCensus: Sendable {
+    public var rooms = 0
+    public var participants = 0
+    /// Published tracks by kind ("audio", "video").
+    public var tracks: [String: Int] = ["audio": 0, "video": 0]
+    /// Participants without a signalling connection, by kind ("whip", "whep").
+    public var httpSessions: [String: Int] = ["whip": 0, "whep": 0]
+}
+
+extension RoomManager {
+    public func census() async -> RoomCensus {
+        var census = RoomCensus()
+        for room in rooms.values {
+            census.rooms += 1
+            await room.count(into: &census)
+        }
+        return census
+    }
+}
+
+extension Room {
+    func count(into census: inout RoomCensus) {
+        census.participants += participants.count
+        for participant in participants.values {
+            for track in participant.tracks.values where track.isNegotiated {
+                census.tracks[track.kind == .audio ? "audio" : "video", default: 0] += 1
+            }
+            if let kind = participant.httpSession { census.httpSessions[kind.rawValue, default: 0] += 1 }
+        }
+    }
+}

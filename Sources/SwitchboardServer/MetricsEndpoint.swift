@@ -18,20 +18,30 @@ struct MetricsEndpoint: Sendable {
     let data: DataChannelStats
     /// Webhook delivery counters; nil (all zero) without webhooks.
     let webhooks: WebhookMetrics?
+    let rooms: RoomManager
+    let recordingsActive: @Sendable () -> Int
 
     func register(on router: Router<SwitchboardRequestContext>) {
         router.get("/metrics") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: render())))
+            let census = await rooms.census()
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: render(census: census))))
         }
     }
 
-    func render() -> String {
+    func render(census: RoomCensus) -> String {
         var out = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
             for (labels, value) in samples { out += "\(name)\(labels) \(value)\n" }
         }
+        metric("switchboard_rooms", "gauge", "Open rooms.", [("", "\(census.rooms)")])
+        metric("switchboard_participants", "gauge", "Participants in open rooms.", [("", "\(census.participants)")])
+        metric("switchboard_published_tracks", "gauge", "Published tracks, by kind.",
+               census.tracks.sorted { $0.key < $1.key }.map { ("{kind=\"\($0.key)\"}", "\($0.value)") })
+        metric("switchboard_http_sessions", "gauge", "WHIP publishers and WHEP viewers.",
+               census.httpSessions.sorted { $0.key < $1.key }.map { ("{kind=\"\($0.key)\"}", "\($0.value)") })
+        metric("switchboard_recordings_active", "gauge", "Recordings being written.", [("", "\(recordingsActive())")])
         metric("switchboard_connection_quality_participants", "gauge",
                "Participants by connection quality level, as of the last quality window.",
                QualityLevel.allCases.map { ("{quality=\"\($0)\"}", "\(quality[$0])") })
@@ -40,6 +50,10 @@ struct MetricsEndpoint: Sendable {
                [("", "\(loop.datagramsReceived)")])
         metric("switchboard_udp_datagrams_sent_total", "counter", "UDP datagrams sent from the media sockets.",
                [("", "\(loop.datagramsSent)")])
+        metric("switchboard_udp_bytes_received_total", "counter", "Bytes of UDP datagrams read from the media sockets.",
+               [("", "\(loop.bytesReceived)")])
+        metric("switchboard_udp_bytes_sent_total", "counter", "Bytes of UDP datagrams sent from the media sockets.",
+               [("", "\(loop.bytesSent)")])
         metric("switchboard_udp_send_dropped_total", "counter", "Datagrams the kernel refused to send.",
                [("", "\(loop.sendDropped)")])
         let drops = transports.dropCounters

@@ -168,7 +168,8 @@ public final class SwitchboardServer: Sendable {
         router.get("/healthz") { _, _ in "ok\n" }
         MetricsEndpoint(transports: transports, stats: rooms.context.stats, quality: rooms.context.qualityCounts,
                         data: rooms.context.dataStats,
-                        webhooks: webhooks?.metrics).register(on: router)
+                        webhooks: webhooks?.metrics, rooms: rooms,
+                        recordingsActive: { [egress] in egress.activeCount }).register(on: router)
         router.get("/readyz") { _, _ -> Response in
             transports.localAddresses.isEmpty ? Response(status: .serviceUnavailable) : Response(status: .ok)
         }
