@@ -176,6 +176,7 @@ let package = Package(
         .testTarget(name: "DataChannelTests", dependencies: ["DataChannel", "SCTP", "DataPackets", "LiveKitProtocol"],
                     swiftSettings: strict),
         .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"], swiftSettings: strict),
+        .testTarget(name: "LoadTestTests", dependencies: ["LoadTest"], swiftSettings: strict),
         .testTarget(name: "MediaTransportTests", dependencies: ["MediaTransport", "DTLS", "SRTP", "STUN", "ICE", "LoadPeer"], swiftSettings: strict),
         .testTarget(name: "SFUTests", dependencies: [
             "SFU", "Signalling", "LiveKitProtocol", "AccessTokens", "MediaTransport", "Store", "SDP",

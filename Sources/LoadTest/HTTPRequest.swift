@@ -108,15 +108,17 @@ struct HTTPRequest {
         return Response(status: status, headers: headers, body: body)
     }
 
+    /// RFC 9112 §7.1, on bytes (a String would merge "\r\n" into one Character).
     private static func dechunk(_ text: String) -> String {
-        var out = "", rest = Substring(text)
-        while let lineEnd = rest.range(of: "\r\n"), let size = Int(rest[..<lineEnd.lowerBound], radix: 16), size > 0 {
-            let start = lineEnd.upperBound
-            let utf8 = rest[start...].utf8
-            let end = utf8.index(utf8.startIndex, offsetBy: min(size, utf8.count))
-            out += String(Substring(utf8[..<end])) 
-            rest = rest[end...].dropFirst(2)
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = [], position = 0
+        while let lineEnd = (position..<max(position, bytes.count - 1)).first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 }) {
+            let sizeText = String(decoding: bytes[position..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
+            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16), size > 0 else { break }
+            let start = lineEnd + 2, end = min(bytes.count, start + size)
+            out += bytes[start..<end]
+            position = end + 2
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }

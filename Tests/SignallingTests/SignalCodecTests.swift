@@ -123,3 +123,14 @@ final class SignalCodecTests: XCTestCase {
         XCTAssertTrue(SignalDecodeError.malformed("x").description.contains("x"))
     }
 }
+
+final class HTTPSessionEndpointTests: XCTestCase {
+    func testICECredentialsInASDPFragment() {
+        let restart = HTTPSessionEndpoint.iceCredentials(in: "a=ice-ufrag:EsAw\r\na=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\nm=audio 9 RTP/AVP 0\r\na=mid:0\r\n")
+        XCTAssertEqual(restart.0, "EsAw")
+        XCTAssertEqual(restart.1, "P2uYro0UCOQ4zxjKXaWCBui1")
+        let trickle = HTTPSessionEndpoint.iceCredentials(in: "a=mid:0\na=candidate:1 1 udp 2130706431 127.0.0.1 9 typ host\n")
+        XCTAssertNil(trickle.0)
+        XCTAssertNil(trickle.1)
+    }
+}

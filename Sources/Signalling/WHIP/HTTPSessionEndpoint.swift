@@ -148,7 +148,7 @@ public struct HTTPSessionEndpoint: Sendable {
     }
 
     /// `a=ice-ufrag` and `a=ice-pwd` of an SDP fragment (RFC 8840 §9), if it has both.
-    static func iceCredentials(in fragment: String) -> (String?, String?) {
+    public static func iceCredentials(in fragment: String) -> (String?, String?) {
         var ufrag: String?, pwd: String?
         for raw in fragment.split(whereSeparator: \.isNewline) {
             let line = raw.trimmingCharacters(in: .whitespaces)

@@ -1,0 +1,126 @@
+import AccessTokens
+import Foundation
+import LiveKitProtocol
+import SDP
+@testable import SFU
+import XCTest
+
+/// WHIP and WHEP sessions on the room: the same participants, tracks and consumers as the
+/// signalling path, negotiated by one client offer.
+final class HTTPSessionTests: SFUTestCase {
+    private func whepOffer(audioPT: UInt8 = 109, videoPT: UInt8 = 120, rtxPT: UInt8 = 121, absCaptureID: UInt16 = 9) throws -> String {
+        let opus = Codec(payloadType: audioPT, name: "opus", clockRate: 48000, channels: 2)
+        let vp8 = Codec(payloadType: videoPT, name: "VP8", clockRate: 90000,
+                        feedback: [RTCPFeedback(payloadType: videoPT, type: "nack")])
+        let rtx = Codec.rtx(payloadType: rtxPT, primary: videoPT)
+        let ext = [ExtMap(id: absCaptureID, uri: SubscriberConnection.absCaptureTimeURI)]
+        var options = SDPOfferOptions(iceUfrag: "vIeW", icePwd: "viewerPasswordViewerPass",
+                                      fingerprint: Fingerprint(sha256: (0..<32).map { UInt8($0) }),
+                                      sections: [OfferSection(kind: .audio, mid: "a", direction: .recvonly, codecs: [opus], extensions: ext),
+                                                 OfferSection(kind: .video, mid: "v", direction: .recvonly, codecs: [vp8, rtx], extensions: ext),
+                                                 OfferSection(kind: .video, mid: "extra", direction: .recvonly, codecs: [vp8], extensions: ext)])
+        options.iceLite = false
+        return try makeOffer(options: options).serialized()
+    }
+
+    private func whipPublish(_ room: Room, identity: String = "obs") async throws -> HTTPSessionAnswer {
+        try await room.startHTTPSession(.whip, request: JoinRequest(identity: identity, grant: grant(canPublish: true)),
+                                        offer: try ChromeOffer.text(audioCID: "whip-a", videoCID: "whip-v"))
+    }
+
+    func testWHIPPublisherIsAnOrdinaryParticipant() async throws {
+        let sam = try await join("sam")
+        let room = try await manager.roomForJoin(named: SFUTestCase.roomName)
+        let answer = try await whipPublish(room)
+        XCTAssertEqual(answer.trackSids.count, 2)
+        let sdp = try SessionDescription(parsing: answer.sdp)
+        XCTAssertEqual(sdp.media.filter { $0.isRTP && $0.port != 0 }.map(\.direction), [.recvonly, .recvonly])
+        // Sam is offered both tracks, as for any publisher.
+        let (_, offer) = try await nextOffer(sam)
+        for sid in answer.trackSids { XCTAssertNotNil(section(carrying: sid, in: offer), sid) }
+        let maybeInfo = await room.participantInfo(identity: "obs")
+        let info = try XCTUnwrap(maybeInfo)
+        XCTAssertEqual(info.tracks.map(\.source).sorted { $0.rawValue < $1.rawValue }, [.camera, .microphone])
+        let isWHIP = await room.hasHTTPSession(.whip, sid: answer.participantSid)
+        let isWHEP = await room.hasHTTPSession(.whep, sid: answer.participantSid)
+        XCTAssertTrue(isWHIP)
+        XCTAssertFalse(isWHEP)
+
+        let ended = await room.endHTTPSession(.whip, sid: answer.participantSid)
+        let endedAgain = await room.endHTTPSession(.whip, sid: answer.participantSid)
+        XCTAssertTrue(ended)
+        XCTAssertFalse(endedAgain)
+        _ = try await sam.inbox.first("obs left") { r in r.update(for: "obs").flatMap { $0.state == .disconnected ? $0 : nil } }
+    }
+
+    func testWHEPAnswerKeepsTheViewersNumbersAndMapsThePublishers() async throws {
+        let room = try await manager.roomForJoin(named: SFUTestCase.roomName)
+        let published = try await whipPublish(room)
+        let answer = try await room.startHTTPSession(.whep, request: JoinRequest(identity: "viewer", grant: grant(canPublish: false)),
+                                                     offer: try whepOffer())
+        XCTAssertEqual(answer.trackSids.sorted(), published.trackSids.sorted())
+        let sdp = try SessionDescription(parsing: answer.sdp)
+        let audio = try XCTUnwrap(sdp.media(mid: "a")), video = try XCTUnwrap(sdp.media(mid: "v"))
+        XCTAssertEqual(audio.direction, .sendonly)
+        XCTAssertEqual(video.direction, .sendonly)
+        XCTAssertEqual(audio.codecs.map(\.payloadType), [109])
+        XCTAssertEqual(video.codecs.map(\.payloadType), [120, 121])
+        XCTAssertEqual(video.ssrcGroups.first?.semantics, "FID", "RTX offered by both sides is used")
+        XCTAssertEqual(audio.extMaps.map(\.id), [9])
+        XCTAssertFalse(audio.ssrcs.isEmpty)
+        // Two video publishers' worth of sections, one video track: the extra one is inactive.
+        XCTAssertEqual(sdp.media(mid: "extra")?.direction, .inactive)
+
+        let viewerSections = try await room.subscriberSections(of: answer.participantSid)
+        let videoSection = try XCTUnwrap(viewerSections.first { $0.mid == "v" })
+        let map = Dictionary(videoSection.payloadMap ?? [], uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(map[96], 120, "Chrome's VP8 (96) goes out as the viewer's 120")
+        XCTAssertEqual(map[97], 121, "and its RTX (97) as the viewer's 121")
+        XCTAssertEqual(videoSection.extensionIDs?[SubscriberConnection.absCaptureTimeURI], 9)
+    }
+
+    /// The error a session start ends in, or nil if it started.
+    private func refusal(_ room: Room, _ kind: HTTPSessionKind, _ identity: String, _ grant: VideoGrant,
+                         offer: String) async -> HTTPSessionError? {
+        do {
+            _ = try await room.startHTTPSession(kind, request: JoinRequest(identity: identity, grant: grant), offer: offer)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    func testRefusals() async throws {
+        let room = try await manager.roomForJoin(named: SFUTestCase.roomName)
+        let chrome = try ChromeOffer.text(audioCID: "a", videoCID: "v")
+        var error = await refusal(room, .whep, "early", grant(), offer: try whepOffer())
+        guard case .unsatisfiable? = error else { return XCTFail("nothing is published yet: \(String(describing: error))") }
+        error = await refusal(room, .whip, "nope", grant(canPublish: false), offer: chrome)
+        guard case .notAllowed? = error else { return XCTFail("publishing without canPublish: \(String(describing: error))") }
+        error = await refusal(room, .whip, "bad", grant(canPublish: true), offer: "v=0\r\nnonsense")
+        guard case .badOffer? = error else { return XCTFail("unparsable offer: \(String(describing: error))") }
+        // A WHIP offer that only receives publishes nothing.
+        error = await refusal(room, .whip, "recv", grant(canPublish: true), offer: try whepOffer())
+        guard case .unsatisfiable? = error else { return XCTFail("an offer that sends nothing: \(String(describing: error))") }
+        // Failed sessions leave nobody behind.
+        let census = await manager.census()
+        XCTAssertEqual(census.participants, 0)
+    }
+
+    func testCensusCountsSessionsAndTracks() async throws {
+        let room = try await manager.roomForJoin(named: SFUTestCase.roomName)
+        _ = try await whipPublish(room)
+        _ = try await room.startHTTPSession(.whep, request: JoinRequest(identity: "viewer", grant: grant()), offer: try whepOffer())
+        let census = await manager.census()
+        XCTAssertEqual(census.rooms, 1)
+        XCTAssertEqual(census.participants, 2)
+        XCTAssertEqual(census.tracks, ["audio": 1, "video": 1])
+        XCTAssertEqual(census.httpSessions, ["whip": 1, "whep": 1])
+    }
+}
+
+extension Room {
+    func subscriberSections(of sid: String) -> [SubscriberConnection.Section] {
+        participants[sid]?.subscriber.sections ?? []
+    }
+}
