@@ -5,7 +5,7 @@ SWIFT_FLAGS ?=
 FUZZ_SECONDS ?= 60
 VENV := .venv-test
 
-.PHONY: run build release test unit interop fuzz fuzz-short bench bench-forwarding bench-recording bench-signalling clean deps test-deps
+.PHONY: run build release test unit interop fuzz fuzz-short bench bench-forwarding bench-recording bench-signalling soak clean deps test-deps
 
 deps:
 	@scripts/install-deps.sh
@@ -61,3 +61,7 @@ bench-signalling: test-deps release
 
 clean:
 	rm -rf .build .build-fuzz Benchmarks/.build $(VENV)
+
+## Long run watching the server for leaks: 10 rooms x 4 participants, 30 min (SOAK_MINUTES=...).
+soak: release
+	python3 Benchmarks/soak/soak.py
