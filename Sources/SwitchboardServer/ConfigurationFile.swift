@@ -111,6 +111,21 @@ public enum ConfigurationFile {
                     default: throw .unknownKey("logging.\(sub)")
                     }
                 }
+            case "tls":
+                try section(value, key) { sub, v throws(ConfigurationError) in
+                    switch sub {
+                    case "cert_file": config.tlsCertificateFile = try string(v, "tls.cert_file")
+                    case "key_file": config.tlsKeyFile = try string(v, "tls.key_file")
+                    default: throw .unknownKey("tls.\(sub)")
+                    }
+                }
+            case "cors":
+                try section(value, key) { sub, v throws(ConfigurationError) in
+                    switch sub {
+                    case "allowed_origins": config.corsAllowedOrigins = try strings(v, "cors.allowed_origins")
+                    default: throw .unknownKey("cors.\(sub)")
+                    }
+                }
             case "rtc":
                 try section(value, key) { sub, v throws(ConfigurationError) in
                     let name = "rtc.\(sub)"

@@ -51,6 +51,13 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var webhookAPIKey: String?
     /// `webhook.max_age`: seconds an undelivered event is retried before it is given up on.
     public var webhookMaxAgeSeconds: Double = 24 * 3600
+    /// `tls.cert_file` / `tls.key_file` (`--tls-cert`, `--tls-key`): PEM files; HTTP and the
+    /// signalling WebSocket are then served over TLS only.
+    public var tlsCertificateFile: String?
+    public var tlsKeyFile: String?
+    /// `cors.allowed_origins` (`--cors-origin`): browser origins (`https://app.example.com`, or
+    /// `*`) allowed to call the HTTP APIs and WHIP/WHEP from their pages; none: no CORS headers.
+    public var corsAllowedOrigins: [String] = []
     /// Test-only: echo every received RTP packet back to its sender (`POST /debug/loopback`).
     public var loopback = false
 
@@ -82,6 +89,12 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         if srtpProfiles.isEmpty { throw .invalid(key: "rtc.srtp_profiles", reason: "at least one profile is needed") }
         if consentTimeoutSeconds < 1 { throw .invalid(key: "rtc.consent_timeout", reason: "must be at least 1 s") }
+        if (tlsCertificateFile == nil) != (tlsKeyFile == nil) {
+            throw .invalid(key: "tls", reason: "--tls-cert and --tls-key (tls.cert_file, tls.key_file) go together")
+        }
+        for origin in corsAllowedOrigins where origin != "*" && !(origin.hasPrefix("https://") || origin.hasPrefix("http://")) {
+            throw .invalid(key: "cors.allowed_origins", reason: "\(origin) is not an origin (scheme://host[:port]) or *")
+        }
         if (dtlsCertificateFile == nil) != (dtlsKeyFile == nil) {
             throw .invalid(key: "rtc.dtls_certificate", reason: "certificate and key files go together")
         }

@@ -2,10 +2,13 @@ import AccessTokens
 import DTLS
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import MediaTransport
 import NIOCore
+import NIOSSL
 import Recording
 import SFU
 import Signalling
@@ -114,11 +117,14 @@ public final class SwitchboardServer: Sendable {
 
         let host = configuration.bindAddresses[0]
         let rtc = self.rtc
+        var server: HTTPServerBuilder = .signalling(maxFrameSize: SignalCodec.maximumFrameSize) { request, channel in
+            await rtc.shouldUpgrade(request, channel: channel)
+        }
+        if let tls = try tlsConfiguration() { server = try .tls(server, tlsConfiguration: tls) }
+        let scheme = configuration.tlsCertificateFile == nil ? "http" : "https"
         let app = Application(
             router: makeRouter(),
-            server: .signalling(maxFrameSize: SignalCodec.maximumFrameSize) { request, channel in
-                await rtc.shouldUpgrade(request, channel: channel)
-            },
+            server: server,
             configuration: .init(address: .hostname(host, port: Int(configuration.port)), serverName: "switchboard"),
             onServerRunning: { [logger, configuration] channel in
                 let port = channel.localAddress?.port ?? Int(configuration.port)
@@ -129,7 +135,7 @@ public final class SwitchboardServer: Sendable {
                         logger.notice("development mode: API key \(key), secret \(secret) (never use these in production)")
                     }
                 }
-                logger.notice("switchboard ready: open http://\(shown):\(port)/")
+                logger.notice("switchboard ready: open \(scheme)://\(shown):\(port)/")
             },
             logger: logger)
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
@@ -143,8 +149,27 @@ public final class SwitchboardServer: Sendable {
         try? store.close()
     }
 
+    /// The HTTPS configuration from `--tls-cert`/`--tls-key`; nil serves plain HTTP.
+    func tlsConfiguration() throws -> TLSConfiguration? {
+        guard let certFile = configuration.tlsCertificateFile, let keyFile = configuration.tlsKeyFile else { return nil }
+        let chain: [NIOSSLCertificate], key: NIOSSLPrivateKey
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(certFile)
+            key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
+        } catch {
+            throw ConfigurationError.invalid(key: "tls", reason: "cannot load \(certFile) / \(keyFile): \(error)")
+        }
+        guard !chain.isEmpty else { throw ConfigurationError.invalid(key: "tls.cert_file", reason: "no certificate in \(certFile)") }
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) },
+                                                           privateKey: .privateKey(key))
+        tls.minimumTLSVersion = .tlsv12
+        return tls
+    }
+
     func makeRouter() -> Router<SwitchboardRequestContext> {
         let router = Router(context: SwitchboardRequestContext.self)
+        router.add(middleware: HTTPHeadersMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins),
+                                                     tls: configuration.tlsCertificateFile != nil))
         rtc.register(on: router)
         httpSessions.register(on: router)
         roomService.register(on: router)

@@ -55,6 +55,15 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String?
 
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate (chain) for HTTPS/WSS.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("cors-origin"), help: "Browser origin allowed to call the HTTP APIs (repeatable; * for any).")
+    var corsOrigin: [String] = []
+
     @Flag(help: .hidden)
     var loopback = false
 
@@ -77,6 +86,9 @@ struct Serve: AsyncParsableCommand {
         if !webhookURL.isEmpty { settings.webhookURLs = webhookURL }
         if let logLevel { settings.logLevel = logLevel }
         if let srtpProfiles { try settings.setSRTPProfiles(commaSeparated: srtpProfiles) }
+        if let tlsCert { settings.tlsCertificateFile = tlsCert }
+        if let tlsKey { settings.tlsKeyFile = tlsKey }
+        if !corsOrigin.isEmpty { settings.corsAllowedOrigins = corsOrigin }
         if dev || settings.development { settings.applyDevelopmentDefaults(bindExplicit: !bind.isEmpty || config != nil) }
         settings.loopback = loopback
         try settings.validate()

@@ -75,6 +75,25 @@ final class ConfigurationTests: XCTestCase {
         }
     }
 
+    func testTLSAndCORSSettings() throws {
+        var config = ServerConfiguration()
+        config.development = true
+        try ConfigurationFile.apply(yaml: "tls:\n  cert_file: /etc/sb/cert.pem\n  key_file: /etc/sb/key.pem\ncors:\n  allowed_origins: [https://app.example.com, '*']\n",
+                                    to: &config)
+        XCTAssertEqual(config.tlsCertificateFile, "/etc/sb/cert.pem")
+        XCTAssertEqual(config.tlsKeyFile, "/etc/sb/key.pem")
+        XCTAssertEqual(config.corsAllowedOrigins, ["https://app.example.com", "*"])
+        XCTAssertNoThrow(try config.validate())
+        config.tlsKeyFile = nil
+        XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("tls"), "\($0)") }
+        config.tlsKeyFile = "/etc/sb/key.pem"
+        config.corsAllowedOrigins = ["app.example.com"]
+        XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("cors.allowed_origins"), "\($0)") }
+        XCTAssertThrowsError(try ConfigurationFile.apply(yaml: "tls:\n  cert: x\n", to: &config)) {
+            XCTAssertEqual($0 as? ConfigurationError, .unknownKey("tls.cert"))
+        }
+    }
+
     func testUnknownKeyIsNamed() {
         var config = ServerConfiguration()
         XCTAssertThrowsError(try ConfigurationFile.apply(yaml: "rtc:\n  udp_prot: 1\n", to: &config)) {

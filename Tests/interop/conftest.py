@@ -19,6 +19,7 @@ class ServerProcess:
         self.log_lines = []
         self._ready = threading.Event()
         self.http_port = None
+        self.scheme = "http"
         self.udp_port = None
         self.data_dir = tmp_path / "data"
         # Without --dev the caller passes --keys (and --bind 127.0.0.1 to stay on loopback).
@@ -39,14 +40,14 @@ class ServerProcess:
             m = re.search(r"media: listening on UDP [^ ]+:(\d+)$", line)
             if m:
                 self.udp_port = int(m.group(1))
-            m = re.search(r"switchboard ready: open http://[^/]+:(\d+)/", line)
+            m = re.search(r"switchboard ready: open (https?)://[^/]+:(\d+)/", line)
             if m:
-                self.http_port = int(m.group(1))
+                self.scheme, self.http_port = m.group(1), int(m.group(2))
                 self._ready.set()
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.http_port}"
+        return f"{self.scheme}://127.0.0.1:{self.http_port}"
 
     def log_contains(self, pattern):
         return any(re.search(pattern, line) for line in self.log_lines)
