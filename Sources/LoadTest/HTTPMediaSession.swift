@@ -82,6 +82,8 @@ final class HTTPMediaSession {
                                       fingerprint: Fingerprint(sha256: certificate.fingerprint.bytes), sections: sections)
         options.iceLite = false
         options.endOfCandidates = false
+        // LoadPeer is always the DTLS client (RFC 8842 §5.2: an offerer may insist on active).
+        options.setup = .active
         let offer = try makeOffer(options: options).serialized()
 
         let response = try http.send(method: "POST", path: path,
