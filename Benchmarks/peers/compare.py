@@ -114,8 +114,9 @@ def abs_capture_time(rtp):
     return None
 
 
-def added_latency(path, port):
-    """Per forwarded copy: capture time out - capture time in, in microseconds."""
+def added_latency(path, port, skip=1.5):
+    """Per forwarded copy: capture time out - capture time in, in microseconds. The first `skip`
+    seconds are left out: starting the capture itself stalls both servers for tens of ms."""
     with open(path, "rb") as f:
         data = f.read()
     if len(data) < 24:
@@ -123,12 +124,15 @@ def added_latency(path, port):
     magic = struct.unpack("<I", data[:4])[0]
     scale = 1e-9 if magic == 0xA1B23C4D else 1e-6
     arrivals, copies = {}, []
-    pos = 24
+    pos, start = 24, None
     while pos + 16 <= len(data):
         sec, frac, incl, _ = struct.unpack("<IIII", data[pos:pos + 16])
         frame = data[pos + 16:pos + 16 + incl]
         pos += 16 + incl
         t = sec + frac * scale
+        start = t if start is None else start
+        if t - start < skip:
+            continue
         if len(frame) < 14 + 20 + 8 or frame[12:14] != b"\x08\x00":
             continue
         ihl = (frame[14] & 0x0F) * 4
@@ -169,11 +173,11 @@ def run(kind, args, scenario, work):
             marks.append((time.monotonic(), cpu_seconds(server.proc.pid)))
             received.append(int(m.group(2)))
             if int(m.group(1)) == 2 and args.capture_seconds > 0:
-                dump = capture(server.udp, args.capture_seconds, pcap)
+                dump = capture(server.udp, args.capture_seconds + 2, pcap)
         load.wait()
         rss = rss_mb(server.proc.pid)
         if dump is not None:
-            dump.wait(args.capture_seconds + 10)
+            dump.wait(args.capture_seconds + 12)
         with open(report_path) as f:
             report = json.load(f)
         # CPU between the first and the last progress line, over the packets received between them.
@@ -206,7 +210,7 @@ def main():
     parser.add_argument("--sizes", default="10,100,500")
     parser.add_argument("--meeting", type=int, default=10, help="a meeting of this many publishers and viewers (0: none)")
     parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--capture-seconds", type=int, default=4)
+    parser.add_argument("--capture-seconds", type=int, default=6)
     parser.add_argument("--bitrate", type=int, default=1500, help="VP8 kbit/s per publisher")
     parser.add_argument("--large-bitrate", type=int, default=300, help="VP8 kbit/s when N >= 500")
     parser.add_argument("--json", help="write all results here")

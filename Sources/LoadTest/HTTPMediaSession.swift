@@ -91,8 +91,26 @@ final class HTTPMediaSession {
                                      body: offer)
         guard response.status == 201 else { throw Failure.refused(response.status, response.body) }
         location = response.headers["location"]
+        do {
+            let (server, serverICE, fingerprint, incoming) = try Self.parseAnswer(response.body)
+            self.incoming = incoming
+            self.outgoing = outgoing
+            peer = try LoadPeer(server: server, serverFingerprint: fingerprint, certificate: certificate, ice: ice)
+            guard peer.connect(serverICE: serverICE, deadline: .seconds(10)) else {
+                throw Failure.connect("ICE/DTLS with \(server) did not complete in 10 s")
+            }
+        } catch {
+            // The server made a session for the 201: end it.
+            Self.delete(http: http, location: location, token: token)
+            throw error
+        }
+    }
+
+    /// The server's address (first numeric UDP candidate), ICE credentials, certificate
+    /// fingerprint, and the SSRCs it will send with whether each is video.
+    private static func parseAnswer(_ text: String) throws -> (UDPAddress, ICECredentials, DTLSFingerprint, [UInt32: Bool]) {
         let answer: SessionDescription
-        do { answer = try SessionDescription(parsing: response.body) } catch { throw Failure.badAnswer("\(error)") }
+        do { answer = try SessionDescription(parsing: text) } catch { throw Failure.badAnswer("\(error)") }
         guard let first = answer.media.first(where: { $0.port != 0 }),
               let credentials = answer.iceCredentials(for: first),
               let fingerprint = answer.fingerprints(for: first).first(where: { $0.algorithm == "sha-256" }) else {
@@ -110,14 +128,8 @@ final class HTTPMediaSession {
         for m in answer.media {
             for group in m.ssrcGroups where group.semantics == "FID" && group.ssrcs.count == 2 { incoming[group.ssrcs[1]] = nil }
         }
-        self.incoming = incoming
-        self.outgoing = outgoing
-        peer = try LoadPeer(server: server, serverFingerprint: DTLSFingerprint(algorithm: fingerprint.algorithm, bytes: fingerprint.bytes),
-                            certificate: certificate, ice: ice)
-        guard peer.connect(serverICE: ICECredentials(ufrag: credentials.ufrag, pwd: credentials.pwd), deadline: .seconds(10)) else {
-            end()
-            throw Failure.connect("ICE/DTLS with \(server) did not complete in 10 s")
-        }
+        return (server, ICECredentials(ufrag: credentials.ufrag, pwd: credentials.pwd),
+                DTLSFingerprint(algorithm: fingerprint.algorithm, bytes: fingerprint.bytes), incoming)
     }
 
     /// A consent check (RFC 7675), due every few seconds while the session lasts.
@@ -127,7 +139,9 @@ final class HTTPMediaSession {
     }
 
     /// DELETE on the session's resource; errors are ignored (the server may be gone).
-    func end() {
+    func end() { Self.delete(http: http, location: location, token: token) }
+
+    private static func delete(http: HTTPRequest, location: String?, token: String) {
         guard let location else { return }
         _ = try? http.send(method: "DELETE", path: location, headers: ["Authorization": "Bearer \(token)"], timeout: 3)
     }

@@ -54,6 +54,12 @@ struct HTTPRequest {
     /// `path` is absolute ("/whip/room") or relative to the URL's own path.
     func send(method: String, path: String, headers: [String: String] = [:], body: String = "",
               timeout: Double = 10) throws(Failure) -> Response {
+        var path = path
+        if path.hasPrefix("http://") || path.hasPrefix("https://") {
+            // An absolute Location: its path (the load generator talks to one server).
+            let rest = path.drop { $0 != "/" }.dropFirst(2)
+            path = String(rest.drop { $0 != "/" })
+        }
         let target = path.hasPrefix("/") ? path : "/" + (basePath.isEmpty ? "" : basePath + "/") + path
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)

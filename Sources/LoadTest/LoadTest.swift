@@ -143,6 +143,7 @@ public enum LoadTest {
             (lastSent, lastReceived, lastBytes) = (sent, received, bytes)
         }
         let seconds = Date().timeIntervalSince(start)
+        let windowEnd = monotonicNow()
         pump.stop()
         try await Task.sleep(for: .milliseconds(500)) // what is in flight arrives
         sink.stop()
@@ -160,7 +161,14 @@ public enum LoadTest {
                                                 latencyP50: stats.latency.percentile(0.5), latencyP99: stats.latency.percentile(0.99))
             var bytes = 0
             for stream in stats.streams.values {
-                if stream.received > 0 { summary.streamsWithMedia += 1 }
+                // Media on a track means packets until the end: a stream silent for the last 2 s
+                // of the window stopped (its loss alone would not show it).
+                if stream.received > 0 && windowEnd - stream.lastArrival < 2_000_000_000 {
+                    summary.streamsWithMedia += 1
+                } else if stream.received > 0 {
+                    report.failures.append("\(viewer.room)/\(viewer.identity): a \(stream.isVideo ? "video" : "audio") stream stopped "
+                                           + String(format: "%.1f s before the end", Double(windowEnd - stream.lastArrival) / 1e9))
+                }
                 summary.packets += stream.received
                 summary.lost += stream.lost
                 bytes += stream.bytes

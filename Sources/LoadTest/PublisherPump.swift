@@ -87,7 +87,10 @@ final class PublisherPump: @unchecked Sendable {
     /// One frame (video) or one packet (audio) of `stream`.
     private func send(_ stream: inout Stream, buffer: inout [UInt8]) {
         let peer = sessions[stream.session].peer
-        guard let srtp = peer.srtp else { return }
+        guard let srtp = peer.srtp else {
+            stream.nextDue += stream.isVideo ? EncodedMedia.videoFrameInterval : EncodedMedia.audioFrameInterval
+            return
+        }
         let payloads: [[UInt8]]
         if stream.isVideo {
             if stream.restartAtKeyframe { stream.frame = 0; stream.restartAtKeyframe = false }

@@ -13,6 +13,9 @@ final class ViewerSink: @unchecked Sendable {
         var bytes = 0
         var firstSequence: Int64 = -1
         var highestSequence: Int64 = -1
+        /// Monotonic ns of the last counted packet: a stream that stopped mid-window shows here,
+        /// not in its loss (which counts only up to the highest sequence received).
+        var lastArrival: Int64 = 0
         var expected: Int { received == 0 ? 0 : Int(highestSequence - firstSequence + 1) }
         var lost: Int { max(0, expected - received) }
     }
@@ -116,6 +119,7 @@ final class ViewerSink: @unchecked Sendable {
                 stream.firstSequence = stream.highestSequence >= 0 ? min(stream.highestSequence + 1, sequence) : sequence
             }
             if counting {
+                stream.lastArrival = monotonicNow()
                 stream.received += 1
                 stream.bytes += header.payloadLength
                 packetsReceived.add(1, ordering: .relaxed)

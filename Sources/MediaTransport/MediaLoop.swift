@@ -244,7 +244,7 @@ public final class MediaLoop: @unchecked Sendable {
         let queued = slab.count
         let result = sockets[index].send(slab)
         var now: Int64 = 0
-        for i in 0..<min(result.sent, queued) { counters.bytesSent += slab.sendLength(i) }
+        counters.bytesSent += result.bytes
         for i in 0..<queued where slab.arrivals[i] != 0 {
             if now == 0 { now = monotonicNanoseconds() }
             forwardLatency.record(nanoseconds: now - slab.arrivals[i])

@@ -70,13 +70,15 @@ final class UDPSocket {
 
     /// Sends every datagram queued in `slab`; returns (sent, dropped). A full send buffer drops
     /// the rest of the batch rather than blocking the media loop.
-    func send(_ slab: DatagramSlab) -> (sent: Int, dropped: Int) {
+    func send(_ slab: DatagramSlab) -> (sent: Int, dropped: Int, bytes: Int) {
         var offset = 0
         var failed = 0
         var attempts = 0
+        var bytes = 0
         while offset < slab.count && attempts < 4 {
             let n = sb_sendmmsg(fd, slab.headers + offset, UInt32(slab.count - offset), Int32(MSG_DONTWAIT))
             if n > 0 {
+                for i in offset..<(offset + Int(n)) { bytes += slab.sendLength(i) }
                 offset += Int(n)
                 continue
             }
@@ -89,6 +91,6 @@ final class UDPSocket {
         }
         let total = slab.count
         slab.count = 0
-        return (offset - failed, total - offset + failed)
+        return (offset - failed, total - offset + failed, bytes)
     }
 }

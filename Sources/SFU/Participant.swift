@@ -30,6 +30,11 @@ final class Participant {
     /// Set for a WHIP publisher or WHEP viewer: no signalling connection, one peer connection,
     /// alive while its transport is (Room+HTTPSessions).
     var httpSession: HTTPSessionKind?
+    /// The WHIP/WHEP resource id (RFC 9725 §4.2): random, unlike the participant sid, which
+    /// everyone in the room learns.
+    var httpSessionID: String?
+    /// Entity tag of its ICE session (RFC 9725 §4.3.1), new after each restart.
+    var httpSessionETag: String?
 
     init(sid: String, request: JoinRequest, sink: SignalSink, subscriber: SubscriberConnection,
          publisher: PublisherConnection) {

@@ -34,6 +34,10 @@ public enum HTTPSessionError: Error, Sendable, Equatable, CustomStringConvertibl
 
 public struct HTTPSessionAnswer: Sendable {
     public let participantSid: String
+    /// The resource id for the session's URL (random; not the participant sid).
+    public let sessionID: String
+    /// The ICE session's entity tag (RFC 9725 §4.3.1); a restart makes a new one.
+    public let etag: String
     public let sdp: String
     /// Tracks published (WHIP) or received (WHEP).
     public let trackSids: [String]
@@ -44,17 +48,45 @@ public struct HTTPSessionICE: Sendable {
     public let ufrag: String
     public let pwd: String
     public let candidates: [String]
+    public let etag: String
+}
+
+/// Who asks to change or end a session: only its own participant, or a room admin.
+public struct HTTPSessionCaller: Sendable {
+    public let identity: String
+    public let isAdmin: Bool
+
+    public init(identity: String, isAdmin: Bool) {
+        self.identity = identity
+        self.isAdmin = isAdmin
+    }
+}
+
+public enum HTTPSessionLookupError: Error, Sendable, Equatable {
+    case notFound
+    /// The token is not the session's participant's (nor a room admin's).
+    case forbidden
+    /// `If-Match` names another ICE session (RFC 9725 §4.3.1: 412).
+    case preconditionFailed
 }
 
 extension Room {
     /// Starts a WHIP or WHEP session for `request` with the client's `offer`.
     /// `publisherIdentity` (WHEP): receive only this participant's tracks.
+    ///
+    /// Everything that can be refused is checked before the participant joins, so a refused
+    /// POST creates nothing, tells nobody, and replaces no session of the same identity.
     public func startHTTPSession(_ kind: HTTPSessionKind, request: JoinRequest, offer: String,
                                  publisherIdentity: String? = nil) throws(HTTPSessionError) -> HTTPSessionAnswer {
         let description: SessionDescription
         do { description = try SessionDescription(parsing: offer) } catch { throw .badOffer("\(error)") }
+        guard let first = description.media.first(where: { $0.port != 0 }), description.iceCredentials(for: first) != nil,
+              description.fingerprints(for: first).contains(where: { $0.algorithm.lowercased() == "sha-256" }) else {
+            throw .badOffer("the offer lacks ICE credentials or a sha-256 fingerprint")
+        }
         var request = request
         request.autoSubscribe = false
+        var available: [(track: PublishedTrack, publisherSid: String)] = []
         switch kind {
         case .whip:
             guard request.grant.canPublishEffective else { throw .notAllowed("token does not grant canPublish") }
@@ -63,21 +95,43 @@ extension Room {
             }
         case .whep:
             guard request.grant.canSubscribeEffective else { throw .notAllowed("token does not grant canSubscribe") }
+            available = viewable(by: request.identity, publisherIdentity: publisherIdentity)
+            guard !available.isEmpty else {
+                throw .unsatisfiable(publisherIdentity.map { "\($0) publishes nothing in this room" } ?? "nothing is published in this room")
+            }
+            guard SubscriberConnection.anySectionReceives(description, tracks: available) else {
+                throw .unsatisfiable("no receiving section of the offer has a codec of this room's tracks")
+            }
         }
         let sid: String
         do { sid = try join(request, sink: SignalSink(output: DiscardedSignalOutput()), httpSession: kind) } catch {
             throw .join(error)
         }
         guard let participant = participants[sid] else { throw .join(.internalError("participant vanished")) }
+        participant.subscriber.disableDataChannels()
+        participant.httpSessionID = randomToken()
+        participant.httpSessionETag = "\"\(randomToken())\""
         do {
             switch kind {
             case .whip: return try publish(description, sdp: offer, participant: participant)
-            case .whep: return try view(offer, participant: participant, publisherIdentity: publisherIdentity)
+            case .whep: return try view(offer, participant: participant, available: available)
             }
         } catch {
             remove(participant, reason: .joinFailure, notify: false)
             throw error
         }
+    }
+
+    /// Negotiated tracks of other participants (of `publisherIdentity` only, if given), oldest first.
+    private func viewable(by identity: String, publisherIdentity: String?) -> [(track: PublishedTrack, publisherSid: String)] {
+        var available: [(track: PublishedTrack, publisherSid: String)] = []
+        for other in participants.values.sorted(by: { $0.joinedAt < $1.joinedAt })
+            where other.identity != identity && (publisherIdentity == nil || other.identity == publisherIdentity) {
+            for track in other.tracks.values.sorted(by: { $0.sid < $1.sid }) where track.isNegotiated {
+                available.append((track, other.sid))
+            }
+        }
+        return available
     }
 
     private func publish(_ offer: SessionDescription, sdp: String, participant: Participant) throws(HTTPSessionError)
@@ -100,54 +154,79 @@ extension Room {
         guard !published.isEmpty else { throw .unsatisfiable("no offered section has a codec this server forwards") }
         // Requests the offer did not carry (a section without a usable codec) are dropped.
         for (sid, track) in participant.tracks where !track.isNegotiated { participant.tracks[sid] = nil }
-        return HTTPSessionAnswer(participantSid: participant.sid, sdp: answer, trackSids: published)
+        return answered(participant, sdp: answer, trackSids: published)
     }
 
-    private func view(_ sdp: String, participant: Participant, publisherIdentity: String?) throws(HTTPSessionError)
-        -> HTTPSessionAnswer
+    private func view(_ sdp: String, participant: Participant, available: [(track: PublishedTrack, publisherSid: String)])
+        throws(HTTPSessionError) -> HTTPSessionAnswer
     {
-        var available: [(track: PublishedTrack, publisherSid: String)] = []
-        for other in participants.values.sorted(by: { $0.joinedAt < $1.joinedAt })
-            where other.sid != participant.sid && (publisherIdentity == nil || other.identity == publisherIdentity) {
-            for track in other.tracks.values.sorted(by: { $0.sid < $1.sid }) where track.isNegotiated {
-                available.append((track, other.sid))
-            }
-        }
-        guard !available.isEmpty else {
-            throw .unsatisfiable(publisherIdentity.map { "\($0) publishes nothing in this room" } ?? "nothing is published in this room")
-        }
         let result: SubscriberConnection.HTTPOfferAnswer
         do { result = try participant.subscriber.answerHTTPOffer(sdp, tracks: available) } catch {
             throw .unsatisfiable("\(error)")
         }
         participant.desiredSubscriptions.formUnion(result.trackSids)
-        return HTTPSessionAnswer(participantSid: participant.sid, sdp: result.sdp, trackSids: result.trackSids)
+        return answered(participant, sdp: result.sdp, trackSids: result.trackSids)
     }
 
-    /// Ends a WHIP/WHEP session (HTTP DELETE); false if there is none with this sid and kind.
-    public func endHTTPSession(_ kind: HTTPSessionKind, sid: String) -> Bool {
-        guard let participant = participants[sid], participant.httpSession == kind else { return false }
-        remove(participant, reason: .clientInitiated, notify: false)
-        return true
+    private func answered(_ participant: Participant, sdp: String, trackSids: [String]) -> HTTPSessionAnswer {
+        HTTPSessionAnswer(participantSid: participant.sid, sessionID: participant.httpSessionID ?? "",
+                          etag: participant.httpSessionETag ?? "", sdp: sdp, trackSids: trackSids)
     }
 
-    /// Whether `sid` is a live session of this kind (trickle PATCHes need nothing more: as an
-    /// ICE-lite server we learn the client's addresses from its checks).
-    public func hasHTTPSession(_ kind: HTTPSessionKind, sid: String) -> Bool {
-        participants[sid]?.httpSession == kind
+    /// The session `id` of this kind, if `caller` may act on it.
+    private func httpSession(_ kind: HTTPSessionKind, id: String, caller: HTTPSessionCaller)
+        -> Result<Participant, HTTPSessionLookupError>
+    {
+        guard !id.isEmpty, let participant = participants.values.first(where: { $0.httpSessionID == id && $0.httpSession == kind }) else {
+            return .failure(.notFound)
+        }
+        guard caller.isAdmin || caller.identity == participant.identity else { return .failure(.forbidden) }
+        return .success(participant)
     }
 
-    /// An ICE restart (RFC 9725 §4.3.2): the client's new credentials replace the old ones on
-    /// the session's transport; its checks from any address are then accepted again.
-    public func restartHTTPSessionICE(_ kind: HTTPSessionKind, sid: String, ufrag: String, pwd: String) -> HTTPSessionICE? {
-        guard let participant = participants[sid], participant.httpSession == kind else { return nil }
-        let transport = kind == .whip ? participant.publisher.transport : participant.subscriber.transport
-        guard let transport else { return nil }
-        let credentials = ICECredentials(ufrag: ufrag, pwd: pwd)
-        context.transports.execute { transport.setRemote(ice: credentials, fingerprint: nil) }
-        return HTTPSessionICE(ufrag: transport.parameters.ice.ufrag, pwd: transport.parameters.ice.pwd,
-                              candidates: transport.parameters.candidates.map(\.sdpAttribute))
+    /// Ends a WHIP/WHEP session (HTTP DELETE).
+    public func endHTTPSession(_ kind: HTTPSessionKind, id: String, caller: HTTPSessionCaller) -> Result<Void, HTTPSessionLookupError> {
+        httpSession(kind, id: id, caller: caller).map { remove($0, reason: .clientInitiated, notify: false) }
     }
+
+    /// Checks a trickle PATCH: the session exists, is the caller's, and `ifMatch` (if any) names
+    /// its ICE session. Trickled candidates need nothing more: as an ICE-lite server we learn the
+    /// client's addresses from its checks.
+    public func checkHTTPSession(_ kind: HTTPSessionKind, id: String, caller: HTTPSessionCaller, ifMatch: String?)
+        -> Result<Void, HTTPSessionLookupError>
+    {
+        httpSession(kind, id: id, caller: caller).flatMap { participant in
+            ifMatch == nil || ifMatch == "*" || ifMatch == participant.httpSessionETag ? .success(()) : .failure(.preconditionFailed)
+        }
+    }
+
+    /// An ICE restart (RFC 9725 §4.3.2). The client's new credentials are installed; ours stay,
+    /// which an ICE-lite agent may do: it validates every check with its own password, so the
+    /// client's checks on its new candidate pairs succeed and are nominated as on the first
+    /// connection. The ICE session gets a new entity tag.
+    public func restartHTTPSessionICE(_ kind: HTTPSessionKind, id: String, caller: HTTPSessionCaller, ifMatch: String?,
+                                      ufrag: String, pwd: String) -> Result<HTTPSessionICE, HTTPSessionLookupError> {
+        httpSession(kind, id: id, caller: caller).flatMap { participant in
+            guard ifMatch == nil || ifMatch == "*" || ifMatch == participant.httpSessionETag else { return .failure(.preconditionFailed) }
+            let transport = kind == .whip ? participant.publisher.transport : participant.subscriber.transport
+            guard let transport else { return .failure(.notFound) }
+            let credentials = ICECredentials(ufrag: ufrag, pwd: pwd)
+            context.transports.execute { transport.setRemote(ice: credentials, fingerprint: nil) }
+            let etag = "\"\(randomToken())\""
+            participant.httpSessionETag = etag
+            return .success(HTTPSessionICE(ufrag: transport.parameters.ice.ufrag, pwd: transport.parameters.ice.pwd,
+                                           candidates: transport.parameters.candidates.map(\.sdpAttribute), etag: etag))
+        }
+    }
+
+    /// 128 random bits, hex.
+    private func randomToken() -> String {
+        (0..<2).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16).leftPadded(16) }.joined()
+    }
+}
+
+private extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
 
 /// The responses a LiveKit client would get, for a participant that has no signalling

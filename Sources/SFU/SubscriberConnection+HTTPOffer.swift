@@ -36,15 +36,21 @@ extension SubscriberConnection {
         var sendStreams: [String: SendStream] = [:]
         var videoCapabilities: [CodecCapability] = []
         var audioCapabilities: [CodecCapability] = []
+        // The answer's codec choice is made per kind, not per section: every track given to a
+        // section of one kind must have the same codec (the first one chosen), or a section
+        // could be answered with a codec its track does not carry.
+        var chosen: [MediaKind: Codec] = [:]
         for m in offer.media where m.isRTP && m.port != 0 && m.direction.receives {
             guard let mid = m.mid else { continue }
             let kind: MediaKind = m.kind == .audio ? .audio : .video
             guard let index = remaining.firstIndex(where: { candidate in
-                (candidate.track.kind == .audio) == (kind == .audio)
-                    && candidate.track.primaryCodec.map { primary in m.codecs.contains { Self.sameCodec($0, primary) } } == true
+                guard (candidate.track.kind == .audio) == (kind == .audio), let primary = candidate.track.primaryCodec else { return false }
+                if let codec = chosen[kind], !Self.sameCodec(codec, primary) { return false }
+                return m.codecs.contains { Self.sameCodec($0, primary) }
             }) else { continue }
             let (track, publisherSid) = remaining.remove(at: index)
             guard let primary = track.primaryCodec else { continue }
+            chosen[kind] = primary
             let offersRTX = m.codecs.contains { rtx in
                 rtx.isRTX && m.codecs.contains { $0.payloadType == rtx.associatedPayloadType && Self.sameCodec($0, primary) }
             }
@@ -82,6 +88,9 @@ extension SubscriberConnection {
         for answered in answer.media where answered.port != 0 {
             guard let mid = answered.mid, let (track, publisherSid, ssrc, rtxSSRC) = assigned[mid] else { continue }
             let codecs = answered.codecs
+            guard let primary = track.primaryCodec, codecs.contains(where: { !$0.isRTX && Self.sameCodec($0, primary) }) else {
+                throw .badSDP("section \(mid) was answered with a codec its track does not carry")
+            }
             sections.append(Section(
                 mid: mid, kind: answered.kind == .audio ? .audio : .video, trackSid: track.sid, publisherSid: publisherSid,
                 codecs: codecs, ssrc: ssrc, rtxSSRC: codecs.contains { $0.isRTX } ? rtxSSRC : nil,
@@ -105,7 +114,17 @@ extension SubscriberConnection {
         return HTTPOfferAnswer(sdp: answer.serialized(), trackSids: trackSids)
     }
 
-    /// Same encoding: name, clock rate and (for audio) channels.
+    /// Whether some receiving audio/video section of `offer` offers the codec of one of `tracks`.
+    static func anySectionReceives(_ offer: SessionDescription, tracks: [(track: PublishedTrack, publisherSid: String)]) -> Bool {
+        offer.media.contains { m in
+            m.isRTP && m.port != 0 && m.direction.receives && tracks.contains { candidate in
+                (candidate.track.kind == .audio) == (m.kind == .audio)
+                    && candidate.track.primaryCodec.map { primary in m.codecs.contains { sameCodec($0, primary) } } == true
+            }
+        }
+    }
+
+    /// Same encoding: name and clock rate (channels are not compared: Opus is always /2).
     static func sameCodec(_ a: Codec, _ b: Codec) -> Bool {
         a.name.lowercased() == b.name.lowercased() && a.clockRate == b.clockRate
     }

@@ -79,6 +79,12 @@ final class SubscriberConnection {
         transports.register(transport)
     }
 
+    /// For a viewer whose offer had no application section: no SCTP toward it.
+    func disableDataChannels() {
+        let channels = dataChannels
+        transports.execute { channels.enabled = false }
+    }
+
     /// Sends an encoded DataPacket to this participant (on the media loop, in call order).
     func sendData(_ bytes: [UInt8], kind: DataChannelKind) {
         let channels = dataChannels

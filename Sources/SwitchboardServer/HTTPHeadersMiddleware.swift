@@ -28,8 +28,8 @@ struct HTTPHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
                 response.headers[.accessControlAllowMethods] = Self.allowedMethods
                 response.headers[.accessControlAllowHeaders] = Self.allowedHeaders
                 response.headers[.accessControlMaxAge] = "600"
-                response.headers[.vary] = "Origin"
             }
+            if !allowedOrigins.isEmpty { Self.addVaryOrigin(&response) }
             return secured(response)
         }
         var response: Response
@@ -37,13 +37,23 @@ struct HTTPHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
             response = try await next(request, context)
         } catch let error as any HTTPResponseError {
             response = try error.response(from: request, context: context)
+        } catch {
+            // What Hummingbird would answer, but with the headers below.
+            response = Response(status: .internalServerError)
         }
         if allowed, let origin {
             response.headers[.accessControlAllowOrigin] = origin
             response.headers[.accessControlExposeHeaders] = Self.exposedHeaders
-            response.headers[.vary] = "Origin"
         }
+        // Caches must key on Origin whenever the answer may depend on it (Fetch §3.2.5).
+        if !allowedOrigins.isEmpty { Self.addVaryOrigin(&response) }
         return secured(response)
+    }
+
+    private static func addVaryOrigin(_ response: inout Response) {
+        let existing = response.headers[.vary] ?? ""
+        guard !existing.lowercased().split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == "origin" }) else { return }
+        response.headers[.vary] = existing.isEmpty ? "Origin" : existing + ", Origin"
     }
 
     private func secured(_ response: Response) -> Response {

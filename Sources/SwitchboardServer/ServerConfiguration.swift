@@ -92,8 +92,12 @@ public struct ServerConfiguration: Sendable, Equatable {
         if (tlsCertificateFile == nil) != (tlsKeyFile == nil) {
             throw .invalid(key: "tls", reason: "--tls-cert and --tls-key (tls.cert_file, tls.key_file) go together")
         }
-        for origin in corsAllowedOrigins where origin != "*" && !(origin.hasPrefix("https://") || origin.hasPrefix("http://")) {
-            throw .invalid(key: "cors.allowed_origins", reason: "\(origin) is not an origin (scheme://host[:port]) or *")
+        for origin in corsAllowedOrigins where origin != "*" {
+            // An origin is scheme://host[:port] exactly as browsers send it: no path, no slash.
+            let rest = origin.hasPrefix("https://") ? origin.dropFirst(8) : origin.hasPrefix("http://") ? origin.dropFirst(7) : nil
+            guard let rest, !rest.isEmpty, !rest.contains("/") else {
+                throw .invalid(key: "cors.allowed_origins", reason: "\(origin) is not an origin (scheme://host[:port], no path) or *")
+            }
         }
         if (dtlsCertificateFile == nil) != (dtlsKeyFile == nil) {
             throw .invalid(key: "rtc.dtls_certificate", reason: "certificate and key files go together")

@@ -8,16 +8,16 @@ import XCTest
 /// WHIP and WHEP sessions on the room: the same participants, tracks and consumers as the
 /// signalling path, negotiated by one client offer.
 final class HTTPSessionTests: SFUTestCase {
-    private func whepOffer(audioPT: UInt8 = 109, videoPT: UInt8 = 120, rtxPT: UInt8 = 121, absCaptureID: UInt16 = 9) throws -> String {
+    private func whepOffer(audioPT: UInt8 = 109, videoPT: UInt8 = 120, rtxPT: UInt8? = 121, absCaptureID: UInt16 = 9) throws -> String {
         let opus = Codec(payloadType: audioPT, name: "opus", clockRate: 48000, channels: 2)
         let vp8 = Codec(payloadType: videoPT, name: "VP8", clockRate: 90000,
                         feedback: [RTCPFeedback(payloadType: videoPT, type: "nack")])
-        let rtx = Codec.rtx(payloadType: rtxPT, primary: videoPT)
+        let rtx = rtxPT.map { [Codec.rtx(payloadType: $0, primary: videoPT)] } ?? []
         let ext = [ExtMap(id: absCaptureID, uri: SubscriberConnection.absCaptureTimeURI)]
         var options = SDPOfferOptions(iceUfrag: "vIeW", icePwd: "viewerPasswordViewerPass",
                                       fingerprint: Fingerprint(sha256: (0..<32).map { UInt8($0) }),
                                       sections: [OfferSection(kind: .audio, mid: "a", direction: .recvonly, codecs: [opus], extensions: ext),
-                                                 OfferSection(kind: .video, mid: "v", direction: .recvonly, codecs: [vp8, rtx], extensions: ext),
+                                                 OfferSection(kind: .video, mid: "v", direction: .recvonly, codecs: [vp8] + rtx, extensions: ext),
                                                  OfferSection(kind: .video, mid: "extra", direction: .recvonly, codecs: [vp8], extensions: ext)])
         options.iceLite = false
         return try makeOffer(options: options).serialized()
@@ -41,15 +41,25 @@ final class HTTPSessionTests: SFUTestCase {
         let maybeInfo = await room.participantInfo(identity: "obs")
         let info = try XCTUnwrap(maybeInfo)
         XCTAssertEqual(info.tracks.map(\.source).sorted { $0.rawValue < $1.rawValue }, [.camera, .microphone])
-        let isWHIP = await room.hasHTTPSession(.whip, sid: answer.participantSid)
-        let isWHEP = await room.hasHTTPSession(.whep, sid: answer.participantSid)
-        XCTAssertTrue(isWHIP)
-        XCTAssertFalse(isWHEP)
+        XCTAssertEqual(answer.sessionID.count, 32, "a 128-bit resource id")
+        XCTAssertNotEqual(answer.sessionID, answer.participantSid)
+        let obs = HTTPSessionCaller(identity: "obs", isAdmin: false)
+        let asWHIP = await room.checkHTTPSession(.whip, id: answer.sessionID, caller: obs, ifMatch: answer.etag)
+        let asWHEP = await room.checkHTTPSession(.whep, id: answer.sessionID, caller: obs, ifMatch: nil)
+        let bySid = await room.checkHTTPSession(.whip, id: answer.participantSid, caller: obs, ifMatch: nil)
+        let staleTag = await room.checkHTTPSession(.whip, id: answer.sessionID, caller: obs, ifMatch: "\"old\"")
+        XCTAssertNil(failure(asWHIP))
+        XCTAssertEqual(failure(asWHEP), .notFound)
+        XCTAssertEqual(failure(bySid), .notFound, "the participant sid, which everyone sees, is not the session id")
+        XCTAssertEqual(failure(staleTag), .preconditionFailed)
 
-        let ended = await room.endHTTPSession(.whip, sid: answer.participantSid)
-        let endedAgain = await room.endHTTPSession(.whip, sid: answer.participantSid)
-        XCTAssertTrue(ended)
-        XCTAssertFalse(endedAgain)
+        // Someone else in the room cannot end it; its participant or a room admin can.
+        let byOther = await room.endHTTPSession(.whip, id: answer.sessionID, caller: HTTPSessionCaller(identity: "sam", isAdmin: false))
+        XCTAssertEqual(failure(byOther), .forbidden)
+        let ended = await room.endHTTPSession(.whip, id: answer.sessionID, caller: obs)
+        let endedAgain = await room.endHTTPSession(.whip, id: answer.sessionID, caller: obs)
+        XCTAssertNil(failure(ended))
+        XCTAssertEqual(failure(endedAgain), .notFound)
         _ = try await sam.inbox.first("obs left") { r in r.update(for: "obs").flatMap { $0.state == .disconnected ? $0 : nil } }
     }
 
@@ -107,6 +117,29 @@ final class HTTPSessionTests: SFUTestCase {
         XCTAssertEqual(census.participants, 0)
     }
 
+    func testARefusedStartReplacesNobody() async throws {
+        let room = try await manager.roomForJoin(named: SFUTestCase.roomName)
+        let viewer = try await join("viewer")
+        // Nothing published: the WHEP POST of the same identity is refused before joining, so the
+        // signalling participant "viewer" stays and is told nothing.
+        let error = await refusal(room, .whep, "viewer", grant(), offer: try whepOffer())
+        guard case .unsatisfiable? = error else { return XCTFail("\(String(describing: error))") }
+        let census = await manager.census()
+        XCTAssertEqual(census.participants, 1)
+        try await viewer.inbox.expectNothing(matching: { $0.asLeave != nil }, "no duplicate-identity leave")
+    }
+
+    func testNoRTXGroupWhenTheViewerOffersNoRTX() async throws {
+        let room = try await manager.roomForJoin(named: SFUTestCase.roomName)
+        _ = try await whipPublish(room)
+        let answer = try await room.startHTTPSession(.whep, request: JoinRequest(identity: "viewer", grant: grant()),
+                                                     offer: try whepOffer(rtxPT: nil))
+        let video = try XCTUnwrap(try SessionDescription(parsing: answer.sdp).media(mid: "v"))
+        XCTAssertEqual(video.codecs.map(\.payloadType), [120])
+        XCTAssertTrue(video.ssrcGroups.isEmpty)
+        XCTAssertEqual(video.ssrcs.count, 1)
+    }
+
     func testCensusCountsSessionsAndTracks() async throws {
         let room = try await manager.roomForJoin(named: SFUTestCase.roomName)
         _ = try await whipPublish(room)
@@ -117,6 +150,12 @@ final class HTTPSessionTests: SFUTestCase {
         XCTAssertEqual(census.tracks, ["audio": 1, "video": 1])
         XCTAssertEqual(census.httpSessions, ["whip": 1, "whep": 1])
     }
+}
+
+/// The error of a session lookup, nil on success.
+func failure(_ result: Result<Void, HTTPSessionLookupError>) -> HTTPSessionLookupError? {
+    if case .failure(let error) = result { return error }
+    return nil
 }
 
 extension Room {

@@ -4,14 +4,16 @@ generator run as `make test` runs it.
 - test_aiortc_whip_publisher_reaches_whep_and_livekit_viewers: aiortc publishes VP8 + Opus with one
   HTTP POST to /whip/{room}. An aiortc WHEP viewer (POST /whep/{room}, recvonly) and an aiortc
   participant on LiveKit signalling both decode >= 90% of the frames over a 4 s window, so a WHIP
-  publisher is an ordinary participant. Trickle and ICE-restart PATCHes, DELETE, and what is
-  refused (no token, wrong grant, wrong content type, unparsable SDP, nothing to view).
+  publisher is an ordinary participant. Trickle and ICE-restart PATCHes (ETag / If-Match), DELETE,
+  and what is refused (no token, wrong grant, wrong content type, unparsable SDP, nothing to view,
+  another participant's token on a session).
 - test_loadtest_one_to_ten: `switchboard loadtest` publishes real VP8/Opus over WHIP to 1 room and 10
   WHEP viewers for 10 s; it must exit 0 (every viewer got every track, loss < 1%), and the server's
   /metrics counters move.
 """
 import asyncio
 import json
+import re
 import subprocess
 import time
 import urllib.error
@@ -40,14 +42,16 @@ def http(method, url, body=b"", headers=None):
 
 
 async def post_offer(pc, url, token):
+    """POSTs the offer; returns (Location, ETag)."""
     await pc.setLocalDescription(await pc.createOffer())
     status, headers, body = await asyncio.to_thread(
         http, "POST", url, pc.localDescription.sdp.encode(),
         {"Authorization": f"Bearer {token}", "Content-Type": "application/sdp"})
     assert status == 201, (status, body)
     assert headers.get("Content-Type", "").startswith("application/sdp")
+    assert headers.get("ETag", "").startswith('"'), headers
     await pc.setRemoteDescription(RTCSessionDescription(sdp=body, type="answer"))
-    return headers["Location"]
+    return headers["Location"], headers["ETag"]
 
 
 async def wait_connected(pc, what, timeout=15):
@@ -98,18 +102,25 @@ async def whip_scenario(server):
             http, "POST", f"{base}/whip/{ROOM}", publisher.localDescription.sdp.encode(),
             {"Authorization": f"Bearer {viewer_token}", "Content-Type": "application/sdp"})
         assert status == 403, (status, body)
-        whip_location = await post_offer(publisher, f"{base}/whip/{ROOM}", publisher_token)
-        assert whip_location.startswith(f"/whip/{ROOM}/PA_")
+        whip_location, whip_etag = await post_offer(publisher, f"{base}/whip/{ROOM}", publisher_token)
+        assert re.fullmatch(rf"/whip/{ROOM}/[0-9a-f]{{32}}", whip_location), whip_location
         await wait_connected(publisher, "WHIP publisher")
 
-        # Trickle is accepted (204); an ICE restart gets our credentials back (200).
+        # Trickle is accepted (204), also with the session's ETag in If-Match; another ETag is
+        # refused (412), an unknown session is 404, and another participant's token may not touch it.
         frag_headers = {"Authorization": f"Bearer {publisher_token}", "Content-Type": "application/trickle-ice-sdpfrag"}
-        status, _, _ = await asyncio.to_thread(
-            http, "PATCH", base + whip_location,
-            b"a=mid:0\r\na=candidate:1 1 udp 2130706431 127.0.0.1 9 typ host\r\n", frag_headers)
+        trickle = b"a=mid:0\r\na=candidate:1 1 udp 2130706431 127.0.0.1 9 typ host\r\n"
+        status, _, _ = await asyncio.to_thread(http, "PATCH", base + whip_location, trickle, frag_headers)
         assert status == 204
-        status, _, _ = await asyncio.to_thread(http, "PATCH", base + whip_location + "x", b"a=mid:0\r\n", frag_headers)
+        status, _, _ = await asyncio.to_thread(http, "PATCH", base + whip_location, trickle, {**frag_headers, "If-Match": whip_etag})
+        assert status == 204
+        status, _, _ = await asyncio.to_thread(http, "PATCH", base + whip_location, trickle, {**frag_headers, "If-Match": '"stale"'})
+        assert status == 412
+        status, _, _ = await asyncio.to_thread(http, "PATCH", base + whip_location + "0", b"a=mid:0\r\n", frag_headers)
         assert status == 404
+        status, _, _ = await asyncio.to_thread(http, "DELETE", base + whip_location, b"",
+                                               {"Authorization": f"Bearer {viewer_token}"})
+        assert status == 403
 
         # A LiveKit-protocol participant sees the WHIP publisher as an ordinary one.
         watcher = RawParticipant(server.http_port, "lk-watcher", room=ROOM)
@@ -123,10 +134,23 @@ async def whip_scenario(server):
         viewer.on("track", whep_media.attach)
         viewer.addTransceiver("video", direction="recvonly")
         viewer.addTransceiver("audio", direction="recvonly")
-        whep_location = await post_offer(viewer, f"{base}/whep/{ROOM}", viewer_token)
-        assert whep_location.startswith(f"/whep/{ROOM}/PA_")
+        whep_location, whep_etag = await post_offer(viewer, f"{base}/whep/{ROOM}", viewer_token)
+        assert re.fullmatch(rf"/whep/{ROOM}/[0-9a-f]{{32}}", whep_location), whep_location
         await wait_connected(viewer, "WHEP viewer")
         received.append(("whep", whep_media))
+
+        # An ICE restart PATCH (RFC 9725 §4.3.2): the server's credentials and candidates come
+        # back with a new ETag, the old ETag no longer matches, and media keeps flowing (the
+        # window below is measured after it).
+        restart_headers = {"Authorization": f"Bearer {viewer_token}", "Content-Type": "application/trickle-ice-sdpfrag",
+                           "If-Match": whep_etag}
+        status, headers, body = await asyncio.to_thread(
+            http, "PATCH", base + whep_location, b"a=ice-ufrag:newu\r\na=ice-pwd:newpasswordnewpassword12\r\na=mid:0\r\n",
+            restart_headers)
+        assert status == 200 and "a=ice-ufrag:" in body and "a=candidate:" in body, (status, body)
+        assert headers["ETag"] != whep_etag
+        status, _, _ = await asyncio.to_thread(http, "PATCH", base + whep_location, b"a=mid:0\r\n", restart_headers)
+        assert status == 412
 
         # Warm-up until both decode, then a 4 s window counted by the index drawn in each frame.
         deadline = time.monotonic() + 15
@@ -144,13 +168,6 @@ async def whip_scenario(server):
             print(f"{name}: {got}/{end - first} frames, {r.tone_samples_between(t0, t1)} tone samples")
             assert got >= 0.9 * (end - first), f"{name}: {got} of {end - first} frames"
             assert r.tone_samples_between(t0, t1) >= 0.8 * 48000 * (t1 - t0), f"{name}: too little tone audio"
-
-        # ICE restart on the viewer: the server keeps its credentials and tells us them.
-        status, _, body = await asyncio.to_thread(
-            http, "PATCH", base + whep_location,
-            b"a=ice-ufrag:newu\r\na=ice-pwd:newpasswordnewpassword12\r\na=mid:0\r\n",
-            {"Authorization": f"Bearer {viewer_token}", "Content-Type": "application/trickle-ice-sdpfrag"})
-        assert status == 200 and "a=ice-ufrag:" in body and "a=candidate:" in body, (status, body)
 
         # DELETE ends each session; the LiveKit participant is told the publisher left.
         status, _, _ = await asyncio.to_thread(http, "DELETE", base + whep_location, b"",

@@ -192,6 +192,8 @@ func startPublisher(rm *room, id, offer string) (string, error) {
 		return nil
 	})
 	if err != nil {
+		removeTracks(rm, pc)
+		sessions.Delete(id)
 		pc.Close()
 		return "", err
 	}
@@ -218,19 +220,24 @@ func startPublisher(rm *room, id, offer string) (string, error) {
 	})
 	pc.OnConnectionStateChange(func(state webrtc.PeerConnectionState) {
 		if state == webrtc.PeerConnectionStateFailed || state == webrtc.PeerConnectionStateClosed {
-			rm.mu.Lock()
-			kept := rm.tracks[:0]
-			for _, t := range rm.tracks {
-				if t.publisher != pc {
-					kept = append(kept, t)
-				}
-			}
-			rm.tracks = kept
-			rm.mu.Unlock()
+			removeTracks(rm, pc)
 			sessions.Delete(id)
 		}
 	})
 	return answerSDP, nil
+}
+
+// removeTracks drops the tracks `publisher` fed from the room.
+func removeTracks(rm *room, publisher *webrtc.PeerConnection) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	kept := rm.tracks[:0]
+	for _, t := range rm.tracks {
+		if t.publisher != publisher {
+			kept = append(kept, t)
+		}
+	}
+	rm.tracks = kept
 }
 
 func startViewer(rm *room, id, offer string) (string, error) {
@@ -256,6 +263,7 @@ func startViewer(rm *room, id, offer string) (string, error) {
 		return nil
 	})
 	if err != nil {
+		sessions.Delete(id)
 		pc.Close()
 		return "", err
 	}

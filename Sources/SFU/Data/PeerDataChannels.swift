@@ -61,16 +61,21 @@ final class PeerDataChannels: @unchecked Sendable {
 
     var isOpen: Bool { endpoint?.association.state == .established }
 
+    /// Off for a peer that negotiated no application section (a WHEP viewer): no association
+    /// is started, and nothing sent to it counts as dropped (media loop only).
+    var enabled = true
+
     /// DTLS connected: start the association; the transport closed: end it.
     func transportStateChanged(_ state: TransportState) {
         switch state {
-        case .connected: start()
+        case .connected: if enabled { start() }
         case .closed: close()
         case .new, .checking: break
         }
     }
 
     func receive(_ packet: [UInt8]) {
+        guard enabled else { return }
         start()
         endpoint?.association.receive(packet)
     }
@@ -90,6 +95,7 @@ final class PeerDataChannels: @unchecked Sendable {
 
     /// Sends one encoded DataPacket to the peer on the channel of `kind` (subscriber role).
     func send(_ bytes: [UInt8], kind: DataChannelKind) {
+        guard enabled else { return }
         guard let endpoint, let channel = endpoint.channel(label: kind.parameters.label) else {
             stats.add(.droppedNotOpen)
             return

@@ -6,13 +6,15 @@ import SFU
 
 /// WHIP (RFC 9725) at `/whip/{room}` and WHEP (draft-ietf-wish-whep) at `/whep/{room}`:
 ///
-///   POST   /whip/{room}        application/sdp offer -> 201, answer, Location /whip/{room}/{sid}
-///   PATCH  /whip/{room}/{sid}  application/trickle-ice-sdpfrag: trickle (204) or ICE restart (200)
-///   DELETE /whip/{room}/{sid}  ends the session (200)
+///   POST   /whip/{room}       application/sdp offer -> 201, answer, ETag, Location /whip/{room}/{id}
+///   PATCH  /whip/{room}/{id}  application/trickle-ice-sdpfrag: trickle (204) or ICE restart (200)
+///   DELETE /whip/{room}/{id}  ends the session (200)
 ///
 /// and the same under /whep. The bearer token is a room token (the one `/rtc` takes): its room
 /// must be the path's, WHIP needs canPublish, WHEP canSubscribe. `?participant=<identity>` on a
-/// WHEP POST receives only that participant's tracks.
+/// WHEP POST receives only that participant's tracks. `{id}` is random (not the participant
+/// sid, which the whole room sees), and PATCH/DELETE also need a token of the session's own
+/// identity or a `roomAdmin` grant.
 public struct HTTPSessionEndpoint: Sendable {
     public let rooms: RoomManager
     public let admission: JoinAdmission
@@ -38,7 +40,7 @@ public struct HTTPSessionEndpoint: Sendable {
     }
 
     private func start(_ kind: HTTPSessionKind, _ request: Request, _ context: SwitchboardRequestContext) async -> Response {
-        let room = context.parameters.get("room") ?? ""
+        let room = Self.pathComponent(context, "room")
         let address = context.remoteAddress?.ipAddress ?? "unknown"
         guard limiter.consume(address) else { return text(429, "too many joins from this address") }
         guard mediaType(request) == "application/sdp" else { return text(415, "the offer must be application/sdp") }
@@ -63,46 +65,78 @@ public struct HTTPSessionEndpoint: Sendable {
                                                                     "sid": "\(answer.participantSid)", "tracks": "\(answer.trackSids.count)"])
         var headers = HTTPFields()
         headers[.contentType] = "application/sdp"
-        headers[.location] = "/\(kind.rawValue)/\(percentEncoded(room))/\(answer.participantSid)"
+        headers[.location] = "/\(kind.rawValue)/\(percentEncoded(room))/\(answer.sessionID)"
+        headers[.eTag] = answer.etag
+        headers[.init("Accept-Patch")!] = "application/trickle-ice-sdpfrag"
         return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: answer.sdp)))
     }
 
     private func patch(_ kind: HTTPSessionKind, _ request: Request, _ context: SwitchboardRequestContext) async -> Response {
-        let room = context.parameters.get("room") ?? "", sid = context.parameters.get("sid") ?? ""
-        if case .failure(let error) = await authorize(request, room: room, address: context.remoteAddress?.ipAddress) {
-            return text(error.status, error.message)
+        let room = Self.pathComponent(context, "room"), id = Self.pathComponent(context, "sid")
+        let caller: HTTPSessionCaller
+        switch await authorize(request, room: room, address: context.remoteAddress?.ipAddress) {
+        case .failure(let error): return text(error.status, error.message)
+        case .success(let admitted): caller = Self.caller(admitted)
         }
         guard mediaType(request) == "application/trickle-ice-sdpfrag" else {
             return text(415, "a PATCH carries application/trickle-ice-sdpfrag")
         }
         guard let fragment = await body(request) else { return text(413, "fragment too large") }
         guard let target = await rooms.room(named: room) else { return text(404, "no such session") }
+        let ifMatch = request.headers[.ifMatch]
         let (ufrag, pwd) = Self.iceCredentials(in: fragment)
         guard let ufrag, let pwd else {
             // Trickle: an ICE-lite server learns the client's addresses from its checks.
-            return await target.hasHTTPSession(kind, sid: sid) ? Response(status: .noContent) : text(404, "no such session")
+            switch await target.checkHTTPSession(kind, id: id, caller: caller, ifMatch: ifMatch) {
+            case .success: return Response(status: .noContent)
+            case .failure(let error): return refusal(error)
+            }
         }
-        guard let ice = await target.restartHTTPSessionICE(kind, sid: sid, ufrag: ufrag, pwd: pwd) else {
-            return text(404, "no such session")
+        let ice: HTTPSessionICE
+        switch await target.restartHTTPSessionICE(kind, id: id, caller: caller, ifMatch: ifMatch, ufrag: ufrag, pwd: pwd) {
+        case .success(let answer): ice = answer
+        case .failure(let error): return refusal(error)
         }
         var lines = ["a=ice-lite", "a=ice-ufrag:\(ice.ufrag)", "a=ice-pwd:\(ice.pwd)"]
         lines += ice.candidates.map { "a=\($0)" }
         lines.append("a=end-of-candidates")
         var headers = HTTPFields()
         headers[.contentType] = "application/trickle-ice-sdpfrag"
+        headers[.eTag] = ice.etag
         return Response(status: .ok, headers: headers,
                         body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\r\n") + "\r\n")))
     }
 
     private func end(_ kind: HTTPSessionKind, _ request: Request, _ context: SwitchboardRequestContext) async -> Response {
-        let room = context.parameters.get("room") ?? "", sid = context.parameters.get("sid") ?? ""
-        if case .failure(let error) = await authorize(request, room: room, address: context.remoteAddress?.ipAddress) {
-            return text(error.status, error.message)
+        let room = Self.pathComponent(context, "room"), id = Self.pathComponent(context, "sid")
+        let caller: HTTPSessionCaller
+        switch await authorize(request, room: room, address: context.remoteAddress?.ipAddress) {
+        case .failure(let error): return text(error.status, error.message)
+        case .success(let admitted): caller = Self.caller(admitted)
         }
-        guard let target = await rooms.room(named: room), await target.endHTTPSession(kind, sid: sid) else {
-            return text(404, "no such session")
+        guard let target = await rooms.room(named: room) else { return text(404, "no such session") }
+        switch await target.endHTTPSession(kind, id: id, caller: caller) {
+        case .success: return text(200, "session ended")
+        case .failure(let error): return refusal(error)
         }
-        return text(200, "session ended")
+    }
+
+    private func refusal(_ error: HTTPSessionLookupError) -> Response {
+        switch error {
+        case .notFound: return text(404, "no such session")
+        case .forbidden: return text(403, "this session belongs to another participant")
+        case .preconditionFailed: return text(412, "If-Match does not name this session's ICE session")
+        }
+    }
+
+    private static func caller(_ admitted: Admission) -> HTTPSessionCaller {
+        HTTPSessionCaller(identity: admitted.request.identity, isAdmin: admitted.claims.videoGrant.roomAdmin == true)
+    }
+
+    /// A path parameter, percent-decoded (Hummingbird hands them over as sent).
+    private static func pathComponent(_ context: SwitchboardRequestContext, _ name: String) -> String {
+        let raw = context.parameters.get(name) ?? ""
+        return raw.removingPercentEncoding ?? raw
     }
 
     /// The bearer token, checked as `/rtc` checks it, for the path's room.
