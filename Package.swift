@@ -148,7 +148,9 @@ let package = Package(
         // benchmarks; interop proofs use stacks we did not write.
         .target(name: "LoadPeer", dependencies: ["MediaTransport", "DTLS", "SRTP", "ICE", "STUN"], swiftSettings: strict),
         .target(name: "LoadTest", dependencies: ["LoadPeer", "SDP", "RTP", "RTCP", "SRTP", "DTLS", "ICE", "MediaTransport", "Codecs",
-                                                 "AccessTokens", "CSocket"], swiftSettings: strict),
+                                                 "AccessTokens", "CSocket", "LiveKitProtocol",
+                                                 .product(name: "WSClient", package: "swift-websocket"),
+                                                 .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         // Full forwarding path over loopback (SRTP in, route, SRTP out to N): Benchmarks/Forwarding.
         .executableTarget(name: "ForwardingBenchmark", dependencies: ["SFU", "MediaTransport", "LoadPeer", "SRTP", "CSocket"],
                           path: "Benchmarks/Forwarding", swiftSettings: strict),

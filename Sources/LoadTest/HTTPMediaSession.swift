@@ -7,15 +7,8 @@ import SDP
 /// One WHIP publisher or WHEP viewer of the load: our offer (full ICE, controlling; DTLS client;
 /// SRTP), POSTed with a room token, the server's answer applied, then ICE + DTLS on a LoadPeer.
 /// Works against any WHIP/WHEP server, not only ours.
-final class HTTPMediaSession {
+final class HTTPMediaSession: MediaSession, @unchecked Sendable {
     enum Role { case publisher, viewer }
-
-    /// What a sending section carries.
-    struct OutgoingStream {
-        let isVideo: Bool
-        let ssrc: UInt32
-        let payloadType: UInt8
-    }
 
     let role: Role
     let peer: LoadPeer
@@ -27,12 +20,6 @@ final class HTTPMediaSession {
     let location: String?
     private let http: HTTPRequest
     private let token: String
-
-    /// The abs-capture-time extension id in every offer: stamped by publishers, read by viewers.
-    static let absCaptureTimeID: UInt8 = 5
-    static let absCaptureTimeURI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time"
-    static let opusPayloadType: UInt8 = 111
-    static let vp8PayloadType: UInt8 = 96
 
     enum Failure: Error, CustomStringConvertible {
         case refused(Int, String)
@@ -56,35 +43,8 @@ final class HTTPMediaSession {
         self.http = http
         self.token = token
         let ice = ICECredentials.random()
-        var sections: [OfferSection] = []
-        var outgoing: [OutgoingStream] = []
-        let extensions = [ExtMap(id: UInt16(Self.absCaptureTimeID), uri: Self.absCaptureTimeURI)]
-        let kinds = Array(repeating: false, count: audioSections) + Array(repeating: true, count: videoSections)
-        for (index, isVideo) in kinds.enumerated() {
-            let codec = isVideo
-                ? Codec(payloadType: Self.vp8PayloadType, name: "VP8", clockRate: 90000,
-                        feedback: [RTCPFeedback(payloadType: Self.vp8PayloadType, type: "nack"),
-                                   RTCPFeedback(payloadType: Self.vp8PayloadType, type: "nack", parameter: "pli")])
-                : Codec(payloadType: Self.opusPayloadType, name: "opus", clockRate: 48000, channels: 2,
-                        parameters: [SDPParameter("minptime", "10"), SDPParameter("useinbandfec", "1")])
-            var section = OfferSection(kind: isVideo ? .video : .audio, mid: String(index),
-                                       direction: role == .publisher ? .sendonly : .recvonly,
-                                       codecs: [codec], extensions: extensions)
-            if role == .publisher {
-                let ssrc = UInt32.random(in: 1...UInt32.max)
-                let track = "\(isVideo ? "video" : "audio")-\(index)"
-                section.stream = SendStream(ssrc: ssrc, cname: "loadtest", streamID: "loadtest", trackID: track)
-                outgoing.append(OutgoingStream(isVideo: isVideo, ssrc: ssrc, payloadType: codec.payloadType))
-            }
-            sections.append(section)
-        }
-        var options = SDPOfferOptions(iceUfrag: ice.ufrag, icePwd: ice.pwd,
-                                      fingerprint: Fingerprint(sha256: certificate.fingerprint.bytes), sections: sections)
-        options.iceLite = false
-        options.endOfCandidates = false
-        // LoadPeer is always the DTLS client (RFC 8842 §5.2: an offerer may insist on active).
-        options.setup = .active
-        let offer = try makeOffer(options: options).serialized()
+        let (offer, outgoing) = try ClientOffer.make(sending: role == .publisher, ice: ice, certificate: certificate,
+                                                     audioSections: audioSections, videoSections: videoSections)
 
         let response = try http.send(method: "POST", path: path,
                                      headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/sdp"],
@@ -108,7 +68,7 @@ final class HTTPMediaSession {
 
     /// The server's address (first numeric UDP candidate), ICE credentials, certificate
     /// fingerprint, and the SSRCs it will send with whether each is video.
-    private static func parseAnswer(_ text: String) throws -> (UDPAddress, ICECredentials, DTLSFingerprint, [UInt32: Bool]) {
+    static func parseAnswer(_ text: String) throws -> (UDPAddress, ICECredentials, DTLSFingerprint, [UInt32: Bool]) {
         let answer: SessionDescription
         do { answer = try SessionDescription(parsing: text) } catch { throw Failure.badAnswer("\(error)") }
         guard let first = answer.media.first(where: { $0.port != 0 }),
@@ -130,12 +90,6 @@ final class HTTPMediaSession {
         }
         return (server, ICECredentials(ufrag: credentials.ufrag, pwd: credentials.pwd),
                 DTLSFingerprint(algorithm: fingerprint.algorithm, bytes: fingerprint.bytes), incoming)
-    }
-
-    /// A consent check (RFC 7675), due every few seconds while the session lasts.
-    func keepAlive() {
-        // The credentials were checked at connect; the server's answer to this is not awaited.
-        peer.sendConsent()
     }
 
     /// DELETE on the session's resource; errors are ignored (the server may be gone).

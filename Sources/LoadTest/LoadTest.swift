@@ -3,8 +3,9 @@ import DTLS
 import Foundation
 
 /// `switchboard loadtest`: many publishers and viewers simulated in one process with our own
-/// transport stack in the client role, publishing real VP8/Opus at real rates through WHIP and
-/// receiving it through WHEP, so the same load can be pointed at any WHIP/WHEP server.
+/// transport stack in the client role, publishing real VP8/Opus at real rates and receiving it,
+/// negotiated through WHIP/WHEP (so the same load can be pointed at any WHIP/WHEP server) or
+/// through LiveKit's signalling protocol, as the SDKs do.
 public struct LoadTestOptions: Sendable {
     public var url = "http://127.0.0.1:7880"
     public var apiKey = "devkey"
@@ -25,6 +26,13 @@ public struct LoadTestOptions: Sendable {
     /// The run fails (exit status 1) above this loss fraction.
     public var maxLoss = 0.01
     public var jsonPath: String?
+    public var signalling: Signalling = .whip
+
+    /// How sessions are negotiated: WHIP/WHEP (any server that speaks them) or LiveKit's `/rtc`.
+    public enum Signalling: String, Sendable {
+        case whip
+        case livekit
+    }
 
     public init() {}
 
@@ -88,15 +96,22 @@ public enum LoadTest {
         report.rooms = options.rooms
 
         let roomNames = options.rooms == 1 ? [options.room] : (1...options.rooms).map { "\(options.room)-\($0)" }
-        var publishers: [HTTPMediaSession] = []
+        var publishers: [any MediaSession] = []
         let kinds = Array(repeating: (1, 1), count: options.publishers) + Array(repeating: (0, 1), count: options.videoPublishers)
             + Array(repeating: (1, 0), count: options.audioPublishers)
         for room in roomNames {
             for (index, (audio, video)) in kinds.enumerated() {
                 let token = try await token(identity: "publisher-\(index)", room: room, publish: true, options)
                 do {
-                    publishers.append(try HTTPMediaSession(role: .publisher, http: http, path: "/whip/\(escape(room))", token: token,
-                                                           certificate: certificate, audioSections: audio, videoSections: video))
+                    switch options.signalling {
+                    case .whip:
+                        publishers.append(try HTTPMediaSession(role: .publisher, http: http, path: "/whip/\(escape(room))", token: token,
+                                                               certificate: certificate, audioSections: audio, videoSections: video))
+                    case .livekit:
+                        publishers.append(try await LiveKitMediaSession(url: webSocketURL(options.url), token: token,
+                                                                        publish: (audio > 0, video > 0), expectedTracks: 0,
+                                                                        certificate: certificate))
+                    }
                 } catch {
                     report.failures.append("\(room)/publisher-\(index): \(error)")
                 }
@@ -107,15 +122,23 @@ public enum LoadTest {
         let pump = PublisherPump(sessions: publishers, media: media)
         pump.start()
 
-        var viewers: [(room: String, identity: String, session: HTTPMediaSession)] = []
+        var viewers: [(room: String, identity: String, session: any MediaSession)] = []
         for room in roomNames {
             for index in 0..<options.subscribers {
                 let identity = "viewer-\(index)"
                 let token = try await token(identity: identity, room: room, publish: false, options)
                 do {
-                    let session = try HTTPMediaSession(role: .viewer, http: http, path: "/whep/\(escape(room))", token: token,
+                    let session: any MediaSession
+                    switch options.signalling {
+                    case .whip:
+                        session = try HTTPMediaSession(role: .viewer, http: http, path: "/whep/\(escape(room))", token: token,
                                                        certificate: certificate, audioSections: options.audioTracksPerRoom,
                                                        videoSections: options.videoTracksPerRoom)
+                    case .livekit:
+                        session = try await LiveKitMediaSession(url: webSocketURL(options.url), token: token, publish: nil,
+                                                                expectedTracks: options.audioTracksPerRoom + options.videoTracksPerRoom,
+                                                                certificate: certificate)
+                    }
                     viewers.append((room, identity, session))
                 } catch {
                     report.failures.append("\(room)/\(identity): \(error)")
@@ -207,7 +230,7 @@ public enum LoadTest {
     static func summaryLines(_ r: LoadTestReport, options: LoadTestOptions) -> [String] {
         func ms(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "-" }
         var lines = ["",
-                     "summary: \(r.rooms) room(s), \(r.publishers) publisher(s), \(r.viewers) viewer(s), \(String(format: "%.1f", r.seconds)) s measured",
+                     "summary (\(options.signalling.rawValue)): \(r.rooms) room(s), \(r.publishers) publisher(s), \(r.viewers) viewer(s), \(String(format: "%.1f", r.seconds)) s measured",
                      "kind    streams   packets      lost    loss %   Mbit/s (all viewers)"]
         for (name, kind) in [("audio", r.audio), ("video", r.video)] where kind.streams > 0 {
             lines.append(name.padded(7) + String(format: " %7d %9d %9d %8.3f   %8.2f", kind.streams, kind.packets, kind.lost,
@@ -237,6 +260,12 @@ public enum LoadTest {
         grant.canSubscribe = !publish
         return try await TokenIssuer().token(identity: identity, room: room, grant: grant, validFor: 6 * 3600,
                                              apiKey: options.apiKey, secret: options.apiSecret)
+    }
+
+    /// `http://host:port` -> `ws://host:port` (the path is the server's `/rtc`).
+    private static func webSocketURL(_ url: String) -> String {
+        let trimmed = url.hasSuffix("/") ? String(url.dropLast()) : url
+        return trimmed.hasPrefix("http://") ? "ws://" + trimmed.dropFirst("http://".count) : trimmed
     }
 
     private static func escape(_ room: String) -> String {

@@ -19,7 +19,7 @@ final class PublisherPump: @unchecked Sendable {
         var restartAtKeyframe = false
     }
 
-    private let sessions: [HTTPMediaSession]
+    private let sessions: [any MediaSession]
     private let media: EncodedMedia
     private var streams: [Stream] = []
     private let running = Atomic<Bool>(true)
@@ -28,7 +28,7 @@ final class PublisherPump: @unchecked Sendable {
     let keyframeRequests = Atomic<Int>(0)
     private var thread: pthread_t?
 
-    init(sessions: [HTTPMediaSession], media: EncodedMedia) {
+    init(sessions: [any MediaSession], media: EncodedMedia) {
         self.sessions = sessions
         self.media = media
         let start = monotonicNow()
@@ -126,7 +126,7 @@ final class PublisherPump: @unchecked Sendable {
         b.storeBytes(of: stream.timestamp.bigEndian, toByteOffset: 4, as: UInt32.self)
         b.storeBytes(of: stream.ssrc.bigEndian, toByteOffset: 8, as: UInt32.self)
         b[12] = 0xBE; b[13] = 0xDE; b[14] = 0; b[15] = 3 // 3 words of elements
-        b[16] = (HTTPMediaSession.absCaptureTimeID << 4) | 7 // 8 bytes
+        b[16] = (ClientOffer.absCaptureTimeID << 4) | 7 // 8 bytes
         b.storeBytes(of: ntpNow().bigEndian, toByteOffset: 17, as: UInt64.self)
         b[25] = 0; b[26] = 0; b[27] = 0 // padding
         return 28

@@ -26,7 +26,7 @@ final class ViewerSink: @unchecked Sendable {
         var undecryptable = 0
     }
 
-    private let sessions: [HTTPMediaSession]
+    private let sessions: [any MediaSession]
     private(set) var viewers: [ViewerStats]
     let packetsReceived = Atomic<Int>(0)
     let bytesReceived = Atomic<Int>(0)
@@ -36,7 +36,7 @@ final class ViewerSink: @unchecked Sendable {
     /// Measuring starts here (after the warm-up); earlier packets only set up sequence state.
     let measuring = Atomic<Bool>(false)
 
-    init(sessions: [HTTPMediaSession]) {
+    init(sessions: [any MediaSession]) {
         self.sessions = sessions
         viewers = sessions.map { session in
             var stats = ViewerStats()
@@ -124,7 +124,7 @@ final class ViewerSink: @unchecked Sendable {
                 stream.bytes += header.payloadLength
                 packetsReceived.add(1, ordering: .relaxed)
                 bytesReceived.add(header.payloadLength, ordering: .relaxed)
-                if let range = header.extensionRange(id: HTTPMediaSession.absCaptureTimeID, in: UnsafeRawBufferPointer(rebasing: b[0..<plain])),
+                if let range = header.extensionRange(id: ClientOffer.absCaptureTimeID, in: UnsafeRawBufferPointer(rebasing: b[0..<plain])),
                    range.count >= 8 {
                     var sent: UInt64 = 0
                     for k in 0..<8 { sent = sent << 8 | UInt64(b[range.lowerBound + k]) }

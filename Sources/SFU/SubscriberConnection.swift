@@ -48,6 +48,9 @@ final class SubscriberConnection {
         ExtMap(id: 2, uri: "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"),
         ExtMap(id: 3, uri: "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"),
         ExtMap(id: 4, uri: "urn:ietf:params:rtp-hdrext:sdes:mid"),
+        // The publisher's capture clock, passed through: receivers use it for A/V sync across
+        // an SFU and for end-to-end latency (the load generator measures with it).
+        ExtMap(id: 5, uri: "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time"),
     ]
     static let videoExtensions = Array(audioExtensions.dropFirst())
 

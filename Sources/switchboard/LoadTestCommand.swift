@@ -7,7 +7,7 @@ import SwitchboardServer
 struct LoadTestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loadtest",
-        abstract: "Simulate publishers and viewers in one process (WHIP to publish, WHEP to view) and report loss and latency.",
+        abstract: "Simulate publishers and viewers in one process (WHIP/WHEP or LiveKit signalling) and report loss and latency.",
         discussion: "Exit status 0 when every participant connected, every viewer received every track and loss stayed under --max-loss.")
 
     @Option(help: "Server URL (http://host:port).") var url = "http://127.0.0.1:7880"
@@ -23,12 +23,13 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(help: "Media flows this long before measuring, e.g. 3s.") var warmup = "3s"
     @Option(name: .customLong("video-bitrate"), help: "VP8 target in kbit/s.") var videoBitrate = 1500
     @Option(name: .customLong("max-loss"), help: "Fail above this loss, in percent.") var maxLoss = 1.0
-    @Option(name: .customLong("protocol"), help: "Signalling: whip (WHIP to publish, WHEP to view).") var signalling = "whip"
+    @Option(name: .customLong("protocol"), help: "Signalling: whip (WHIP to publish, WHEP to view) or livekit (/rtc, as the SDKs).")
+    var signalling = "whip"
     @Option(help: "Write the report as JSON to this file.") var json: String?
 
     func run() async throws {
-        guard signalling == "whip" else {
-            throw ValidationError("--protocol \(signalling): only whip is implemented (LiveKit-protocol load is not built yet)")
+        guard let protocolChoice = LoadTestOptions.Signalling(rawValue: signalling) else {
+            throw ValidationError("--protocol \(signalling): expected whip or livekit")
         }
         guard let seconds = parseDuration(duration), seconds > 0 else { throw ValidationError("bad --duration \(duration)") }
         guard let warm = parseDuration(warmup), warm >= 0 else { throw ValidationError("bad --warmup \(warmup)") }
@@ -49,6 +50,7 @@ struct LoadTestCommand: AsyncParsableCommand {
         options.videoBitrateKbps = videoBitrate
         options.maxLoss = maxLoss / 100
         options.jsonPath = json
+        options.signalling = protocolChoice
         signal(SIGPIPE, SIG_IGN)
         let report = try await LoadTest.run(options) { line in
             // Unbuffered, so progress shows while it runs even through a pipe.

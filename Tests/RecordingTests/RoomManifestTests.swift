@@ -141,7 +141,10 @@ final class RoomManifestTests: XCTestCase {
         let unix = UInt64(Date().timeIntervalSince1970) + UInt64(NTPTime.unixEpochOffset)
         tap.senderReport(ssrc: 0x1234_5678, ntp: unix << 32, rtp: 5000, arrival: base)
         for i in 0..<150 { opusRTP(i).withUnsafeBytes { tap.rtp($0, arrival: base + Int64(i) * 20_000_000, muted: false) } }
-        waitUntil("the start in the manifest") { manifest.manifest.participants.first?.startUnixNs != nil }
+        // The start and its offset are written by the recording's writer queue; wait for both.
+        waitUntil("the start in the manifest") {
+            manifest.manifest.participants.first.map { $0.startUnixNs != nil && $0.startOffsetMs != nil } ?? false
+        }
         var entry = try XCTUnwrap(manifest.manifest.participants.first)
         XCTAssertEqual(entry.egressId, recording.egressID)
         XCTAssertEqual(entry.file, recording.filePath)

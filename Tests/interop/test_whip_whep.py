@@ -7,9 +7,10 @@ generator run as `make test` runs it.
   publisher is an ordinary participant. Trickle and ICE-restart PATCHes (ETag / If-Match), DELETE,
   and what is refused (no token, wrong grant, wrong content type, unparsable SDP, nothing to view,
   another participant's token on a session).
-- test_loadtest_one_to_ten: `switchboard loadtest` publishes real VP8/Opus over WHIP to 1 room and 10
-  WHEP viewers for 10 s; it must exit 0 (every viewer got every track, loss < 1%), and the server's
-  /metrics counters move.
+- test_loadtest_one_to_ten[whip|livekit]: `switchboard loadtest` publishes real VP8/Opus to 1 room
+  and 10 viewers for 10 s, negotiated over WHIP/WHEP and over LiveKit signalling (/rtc); it must
+  exit 0 (every viewer got every track until the end, loss < 1%), latency is measured end to end
+  (abs-capture-time passes through the server), and the server's /metrics counters move.
 """
 import asyncio
 import json
@@ -199,14 +200,15 @@ def test_aiortc_whip_publisher_reaches_whep_and_livekit_viewers(start_server):
     assert server.log_contains(r"whip session started")
 
 
-def test_loadtest_one_to_ten(start_server, tmp_path):
+@pytest.mark.parametrize("protocol", ["whip", "livekit"])
+def test_loadtest_one_to_ten(start_server, tmp_path, protocol):
     config = tmp_path / "config.yaml"
     config.write_text("limits:\n  join_burst: 100\n  joins_per_second: 20\n")
     server = start_server("--config", str(config))
     sent0 = scrape_metric(server.url, "switchboard_udp_datagrams_sent_total")
     bytes0 = scrape_metric(server.url, "switchboard_udp_bytes_sent_total")
     report_path = tmp_path / "report.json"
-    run = subprocess.run([BINARY, "loadtest", "--url", server.url, "--room", "load", "--publishers", "1",
+    run = subprocess.run([BINARY, "loadtest", "--url", server.url, "--protocol", protocol, "--room", "load", "--publishers", "1",
                           "--subscribers", "10", "--duration", "10s", "--warmup", "3s", "--json", str(report_path)],
                          capture_output=True, text=True, timeout=120)
     print(run.stdout[-3000:], run.stderr[-2000:])
