@@ -12,6 +12,8 @@ public actor RoomManager {
     private var sweeper: Task<Void, Never>?
     private var speakerTimer: Task<Void, Never>?
     private var qualityTimer: Task<Void, Never>?
+    /// Set when the server starts shutting down: no room is created or joined any more.
+    public private(set) var draining = false
 
     public init(context: SFUContext) {
         self.context = context
@@ -55,6 +57,7 @@ public actor RoomManager {
     }
 
     public func stop(reason: Livekit_DisconnectReason = .serverShutdown) async {
+        draining = true
         sweeper?.cancel()
         speakerTimer?.cancel()
         qualityTimer?.cancel()
@@ -72,6 +75,7 @@ public actor RoomManager {
 
     /// The room a join goes to: existing, or created if the server allows joins to create rooms.
     public func roomForJoin(named name: String) throws(JoinError) -> Room {
+        guard !draining else { throw .roomClosed }
         if let room = rooms[name] { return room }
         guard context.roomDefaults.autoCreate else { throw .roomNotFound }
         return try create(name: name, emptyTimeout: nil, departureTimeout: nil, maxParticipants: nil,
@@ -82,6 +86,7 @@ public actor RoomManager {
     /// `autoRecord` nil takes the server's `room.auto_record`.
     public func createRoom(name: String, emptyTimeout: UInt32?, departureTimeout: UInt32?, maxParticipants: UInt32?,
                            metadata: String, autoRecord: Bool? = nil) throws(JoinError) -> Room {
+        guard !draining else { throw .roomClosed }
         if let room = rooms[name] { return room }
         return try create(name: name, emptyTimeout: emptyTimeout, departureTimeout: departureTimeout,
                           maxParticipants: maxParticipants, metadata: metadata, autoRecord: autoRecord, reason: "api")

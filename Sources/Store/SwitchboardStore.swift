@@ -132,6 +132,9 @@ public final class SwitchboardStore: Sendable {
         do { try writer.close() } catch { throw StoreError.from(error, path: path) }
     }
 
+    /// Whether the database answers a trivial query (`/readyz`); false once closed.
+    public var isOpen: Bool { (try? read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1 }
+
     /// Identifiers of applied schema migrations, oldest first.
     public func appliedMigrations() throws(StoreError) -> [String] {
         try read { db in try Schema.migrator.completedMigrations(db) }

@@ -10,6 +10,8 @@ import MediaTransport
 import NIOCore
 import NIOSSL
 import Recording
+import ServiceLifecycle
+import UnixSignals
 import SFU
 import Signalling
 import Store
@@ -138,15 +140,40 @@ public final class SwitchboardServer: Sendable {
                 logger.notice("switchboard ready: open \(scheme)://\(shown):\(port)/")
             },
             logger: logger)
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
-        logger.notice("shutting down: closing rooms and \(transports.activeTransports) transport(s)")
-        await rooms.stop(reason: .serverShutdown)
-        await egress.shutdown()
+        // SIGTERM/SIGINT shut down in this order (a ServiceGroup stops its services last first):
+        // the drain tells every participant (`leave`, SERVER_SHUTDOWN) and finishes recordings
+        // while HTTP still runs (so the leaves reach the WebSockets); then HTTP stops.
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: app),
+                       .init(service: DrainService(server: self), successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let forcedExit = Task { [logger] in
+            // A second signal while draining exits at once.
+            var caught = 0
+            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                caught += 1
+                if caught >= 2 {
+                    logger.warning("second \(signal) during shutdown: exiting now")
+                    LogWriter.standardOutput.flush()
+                    exit(1)
+                }
+            }
+        }
+        defer { forcedExit.cancel() }
+        try await group.run()
         // room_finished and the last egress events into the outbox, then a short chance to send them.
         roomEvents?.drain()
         await webhooks?.stop(grace: .seconds(2))
         transports.stop()
         try? store.close()
+    }
+
+    /// The first half of a graceful shutdown: no more joins (503, `/readyz` 503), every room
+    /// closed with SERVER_SHUTDOWN, recordings finalized.
+    func drain() async {
+        logger.notice("shutting down: closing rooms and \(transports.activeTransports) transport(s)")
+        await rooms.stop(reason: .serverShutdown)
+        await egress.shutdown()
     }
 
     /// The HTTPS configuration from `--tls-cert`/`--tls-key`; nil serves plain HTTP.
@@ -195,8 +222,17 @@ public final class SwitchboardServer: Sendable {
                         data: rooms.context.dataStats,
                         webhooks: webhooks?.metrics, rooms: rooms,
                         recordingsActive: { [egress] in egress.activeCount }).register(on: router)
+        let rooms = self.rooms, store = self.store
         router.get("/readyz") { _, _ -> Response in
-            transports.localAddresses.isEmpty ? Response(status: .serviceUnavailable) : Response(status: .ok)
+            // Ready: media socket bound, store answering, not shutting down.
+            func answer(_ status: HTTPResponse.Status, _ body: String) -> Response {
+                Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+                         body: .init(byteBuffer: ByteBuffer(string: body + "\n")))
+            }
+            guard !transports.localAddresses.isEmpty else { return answer(.serviceUnavailable, "media socket not bound") }
+            guard store.isOpen else { return answer(.serviceUnavailable, "store not open") }
+            guard await !rooms.draining else { return answer(.serviceUnavailable, "draining") }
+            return answer(.ok, "ready")
         }
         if configuration.loopback {
             router.post("/debug/loopback") { request, _ -> Response in
@@ -222,3 +258,13 @@ public let switchboardVersion = "0.1.0"
 /// livekit-server release whose protocol we speak. SDKs gate features on it (the Rust and JS
 /// SDKs refuse RPC below 1.8.0, and parse it as semver); our own version goes in debug_info.
 public let liveKitCompatibleVersion = "1.8.0"
+
+/// Waits for the graceful shutdown, then drains the server (see `SwitchboardServer.drain`).
+struct DrainService: Service {
+    let server: SwitchboardServer
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await server.drain()
+    }
+}
