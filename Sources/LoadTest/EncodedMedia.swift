@@ -30,7 +30,8 @@ struct EncodedMedia: Sendable {
         var video: [Frame] = []
         var seed: UInt32 = 12345
         for index in 0..<frames {
-            let picture = try syntheticPicture(width: width, height: height, index: index, seed: &seed)
+            let picture = try syntheticPicture(width: width, height: height, index: index, seed: &seed,
+                                               noisyBlocks: max(1, videoBitrateKbps / 90))
             for encoded in try encoder.encode(i420: picture, forceKeyframe: index == 0) {
                 video.append(Frame(payloads: packetizeVP8(encoded.data), isKeyframe: encoded.isKeyframe))
             }
@@ -75,15 +76,16 @@ struct EncodedMedia: Sendable {
     }
 
     /// A moving gradient with moving noisy blocks: enough detail that the encoder spends its
-    /// target bitrate, as camera video does.
-    static func syntheticPicture(width: Int, height: Int, index: Int, seed: inout UInt32) throws -> I420Frame {
+    /// target bitrate, as camera video does. Noise cannot be compressed below a floor whatever
+    /// the quantizer, so the number of noisy blocks follows the target (24 for 1.5 Mbit/s).
+    static func syntheticPicture(width: Int, height: Int, index: Int, seed: inout UInt32, noisyBlocks: Int = 24) throws -> I420Frame {
         var y = [UInt8](repeating: 0, count: width * height)
         for row in 0..<height {
             for column in 0..<width {
                 y[row * width + column] = UInt8(truncatingIfNeeded: (column + row + index * 4) & 0xFF)
             }
         }
-        for block in 0..<24 {
+        for block in 0..<noisyBlocks {
             let bx = (block * 97 + index * 5) % (width - 32), by = (block * 53 + index * 3) % (height - 32)
             for row in by..<(by + 32) {
                 for column in bx..<(bx + 32) {

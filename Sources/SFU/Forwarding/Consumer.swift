@@ -122,9 +122,8 @@ final class Consumer: @unchecked Sendable {
             timestampOffset = started ? (lastTimestamp &+ step) &- header.timestamp : 0
             started = true
             resync = false
-            anchorSource = header.sequenceNumber
-            anchorOutput = header.sequenceNumber &+ sequenceOffset
-        } else if Int16(bitPattern: header.sequenceNumber &- anchorSource) < 0 {
+            anchor.reset(source: header.sequenceNumber, output: header.sequenceNumber &+ sequenceOffset)
+        } else if !anchor.admit(header.sequenceNumber) {
             // From before the anchor (a late or resent packet of this SSRC from before the
             // switch): its output number was already used by the previous stretch.
             return false
@@ -217,13 +216,12 @@ final class Consumer: @unchecked Sendable {
         return count
     }
 
-    /// The first packet after the last re-anchoring (switch, resume): source and output numbers.
-    private var anchorSource: UInt16 = 0
-    private var anchorOutput: UInt16 = 0
+    /// The last re-anchoring (switch, resume), following the stream (see SequenceAnchor).
+    private var anchor = SequenceAnchor()
 
     /// Whether output `sequence` was sent since the last re-anchoring: earlier numbers belong
     /// to another stretch (another layer), whose packets this consumer's cache mapping cannot find.
-    func isSinceAnchor(_ sequence: UInt16) -> Bool { Int16(bitPattern: sequence &- anchorOutput) >= 0 }
+    func isSinceAnchor(_ sequence: UInt16) -> Bool { anchor.isSince(output: sequence) }
 
     /// When each recent sequence number was last resent (slot = sequence mod 256).
     private var resentAt = [Int64](repeating: 0, count: 256)

@@ -156,8 +156,10 @@ final class Producer: @unchecked Sendable {
         layer.cache.store(readOnly, sequenceNumber: header.sequenceNumber)
         if updateActiveLayer(header: header, rank: rank, keyframe: keyframe, now: now) {
             if Int16(bitPattern: header.sequenceNumber &- highestSequence) > 0 { highestSequence = header.sequenceNumber }
-            // A retransmitted old keyframe is not the latest one.
-            if keyframe, lastKeyframe.map({ Int16(bitPattern: header.sequenceNumber &- $0.sequence) > 0 }) ?? true {
+            // A retransmitted (or late) keyframe is not the latest one: only the newest packet
+            // counts. (Comparing with the last keyframe instead fails once that one is 32768
+            // packets old, as with a publisher that sends keyframes only when asked.)
+            if keyframe, header.sequenceNumber == highestSequence {
                 lastKeyframe = (header.sequenceNumber, now)
             }
             if !taps.isEmpty {
