@@ -1,4 +1,5 @@
 import DTLS
+import Foundation
 import ICE
 import LoadPeer
 import SDP
@@ -20,8 +21,22 @@ protocol MediaSession: AnyObject {
     /// A consent check (RFC 7675), due every few seconds.
     func keepAlive()
     /// Ends the session at the server.
-    func end()
+    func end() async
 }
+
+extension LoadPeer {
+    /// `connect` (ICE, then DTLS, blocking up to `deadline`) on a thread of its own, so the
+    /// concurrency pool's few threads stay free for the signalling it may be waiting on.
+    func connectOffPool(serverICE: ICECredentials, deadline: Duration) async -> Bool {
+        let peer = UncheckedPeer(peer: self)
+        return await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: peer.peer.connect(serverICE: serverICE, deadline: deadline)) }.start()
+        }
+    }
+}
+
+/// A LoadPeer handed to one thread while its owner waits for it.
+private struct UncheckedPeer: @unchecked Sendable { let peer: LoadPeer }
 
 extension MediaSession {
     func keepAlive() { peer.sendConsent() }

@@ -77,7 +77,7 @@ struct EncodedMedia: Sendable {
 
     /// A moving gradient with moving noisy blocks: enough detail that the encoder spends its
     /// target bitrate, as camera video does. Noise cannot be compressed below a floor whatever
-    /// the quantizer, so the number of noisy blocks follows the target (24 for 1.5 Mbit/s).
+    /// the quantizer, so the number of noisy blocks follows the target (16 for 1.5 Mbit/s).
     static func syntheticPicture(width: Int, height: Int, index: Int, seed: inout UInt32, noisyBlocks: Int = 24) throws -> I420Frame {
         var y = [UInt8](repeating: 0, count: width * height)
         for row in 0..<height {

@@ -86,7 +86,7 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
         }
         let (server, serverICE, fingerprint, _) = try HTTPMediaSession.parseAnswer(answer.sdp)
         let peer = try LoadPeer(server: server, serverFingerprint: fingerprint, certificate: certificate, ice: ice)
-        guard peer.connect(serverICE: serverICE, deadline: .seconds(10)) else {
+        guard await peer.connectOffPool(serverICE: serverICE, deadline: .seconds(10)) else {
             throw Failure.connect("publisher ICE/DTLS with \(server) did not complete in 10 s")
         }
         return (peer, outgoing)
@@ -110,14 +110,20 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
             if peer == nil {
                 let (server, serverICE, fingerprint, _) = try HTTPMediaSession.parseAnswer(offer.sdp)
                 let candidate = try LoadPeer(server: server, serverFingerprint: fingerprint, certificate: certificate, ice: ice)
-                guard candidate.connect(serverICE: serverICE, deadline: .seconds(10)) else {
+                guard await candidate.connectOffPool(serverICE: serverICE, deadline: .seconds(10)) else {
                     throw Failure.connect("subscriber ICE/DTLS with \(server) did not complete in 10 s")
                 }
                 peer = candidate
             }
         }
-        // Later offers (tracks coming and going) are answered in the background.
-        connection.answerOffers { offer in try? Self.answer(offer, ice: ice, certificate: certificate).0 }
+        // Later offers (tracks coming and going) are answered in the background; one that cannot
+        // be answered is reported (the server would wait for its answer forever).
+        connection.answerOffers { offer in
+            do { return try Self.answer(offer, ice: ice, certificate: certificate).0 } catch {
+                connection.report("a subscriber offer could not be answered: \(error)")
+                return nil
+            }
+        }
         return (peer!, incoming)
     }
 
@@ -132,7 +138,9 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
         options.audioCodecs = [.opus]
         options.videoCodecs = [.vp8]
         options.rejectApplication = true
-        options.headerExtensions.insert(ClientOffer.absCaptureTimeURI)
+        // Only what the load generator reads: it sends no transport-wide feedback, so
+        // negotiating transport-cc would promise what it does not do.
+        options.headerExtensions = ["urn:ietf:params:rtp-hdrext:sdes:mid", ClientOffer.absCaptureTimeURI]
         var answer = Livekit_SessionDescription()
         answer.type = "answer"
         answer.sdp = try makeAnswer(to: description, options: options).serialized()
@@ -150,17 +158,14 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
         return streams
     }
 
-    func end() {
-        let connection = self.connection
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            var leave = Livekit_LeaveRequest()
-            leave.reason = .clientInitiated
-            connection.send(.leave(leave))
-            await connection.close()
-            done.signal()
-        }
-        _ = done.wait(timeout: .now() + 3)
+    /// What went wrong after set-up (offers that could not be answered).
+    var problems: [String] { connection.problems }
+
+    func end() async {
+        var leave = Livekit_LeaveRequest()
+        leave.reason = .clientInitiated
+        connection.send(.leave(leave))
+        await connection.close()
     }
 }
 
@@ -179,6 +184,11 @@ final class SignalConnection: Sendable {
     private let state = Mutex(State())
     private let pinger = Mutex<Task<Void, Never>?>(nil)
     private let socket = Mutex<Task<Void, Never>?>(nil)
+    private let reported = Mutex<[String]>([])
+
+    var problems: [String] { reported.withLock { $0 } }
+
+    func report(_ problem: String) { reported.withLock { $0.append(problem) } }
 
     private init(requests: AsyncStream<Livekit_SignalRequest>.Continuation) {
         self.requests = requests
@@ -271,10 +281,18 @@ final class SignalConnection: Sendable {
         }
     }
 
+    /// Sends what is queued and closes, waiting at most 3 s (a server that never answered the
+    /// upgrade, or never closes, does not hold the load generator up): then the socket is cancelled.
     func close() async {
         requests.finish()
         pinger.withLock { $0?.cancel() }
-        let task = socket.withLock { $0 }
-        _ = await task?.value
+        guard let task = socket.withLock({ $0 }) else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await task.value }
+            group.addTask { try? await Task.sleep(for: .seconds(3)) }
+            await group.next()
+            task.cancel()
+            group.cancelAll()
+        }
     }
 }

@@ -86,7 +86,8 @@ public struct LoadTestReport: Codable, Sendable {
 public enum LoadTest {
     /// Runs the scenario; `say` gets progress and the summary, line by line.
     public static func run(_ options: LoadTestOptions, say: @escaping @Sendable (String) -> Void) async throws -> LoadTestReport {
-        let http = try HTTPRequest(url: options.url)
+        // WHIP/WHEP go through our plain-http client; LiveKit signalling through a WebSocket (ws or wss).
+        let http = options.signalling == .whip ? try HTTPRequest(url: options.url) : nil
         let media = try EncodedMedia.make(videoBitrateKbps: options.videoBitrateKbps)
         say(String(format: "media: VP8 640x360 30 fps, %.0f kbit/s over a %d-frame loop; Opus 48 kHz stereo, 20 ms",
                    media.measuredVideoKbps, media.video.count))
@@ -105,7 +106,7 @@ public enum LoadTest {
                 do {
                     switch options.signalling {
                     case .whip:
-                        publishers.append(try HTTPMediaSession(role: .publisher, http: http, path: "/whip/\(escape(room))", token: token,
+                        publishers.append(try HTTPMediaSession(role: .publisher, http: http!, path: "/whip/\(escape(room))", token: token,
                                                                certificate: certificate, audioSections: audio, videoSections: video))
                     case .livekit:
                         publishers.append(try await LiveKitMediaSession(url: webSocketURL(options.url), token: token,
@@ -131,7 +132,7 @@ public enum LoadTest {
                     let session: any MediaSession
                     switch options.signalling {
                     case .whip:
-                        session = try HTTPMediaSession(role: .viewer, http: http, path: "/whep/\(escape(room))", token: token,
+                        session = try HTTPMediaSession(role: .viewer, http: http!, path: "/whep/\(escape(room))", token: token,
                                                        certificate: certificate, audioSections: options.audioTracksPerRoom,
                                                        videoSections: options.videoTracksPerRoom)
                     case .livekit:
@@ -210,8 +211,13 @@ public enum LoadTest {
         report.latencyP50 = latency.percentile(0.5)
         report.latencyP99 = latency.percentile(0.99)
         report.latencyMax = latency.count > 0 ? Double(latency.maximum) / 1e6 : nil
-        for session in publishers { session.end() }
-        for viewer in viewers { viewer.session.end() }
+        for viewer in viewers {
+            for problem in (viewer.session as? LiveKitMediaSession)?.problems ?? [] {
+                report.failures.append("\(viewer.room)/\(viewer.identity): \(problem)")
+            }
+        }
+        for session in publishers { await session.end() }
+        for viewer in viewers { await viewer.session.end() }
 
         for line in summaryLines(report, options: options) { say(line) }
         if let path = options.jsonPath {
@@ -262,9 +268,10 @@ public enum LoadTest {
                                              apiKey: options.apiKey, secret: options.apiSecret)
     }
 
-    /// `http://host:port` -> `ws://host:port` (the path is the server's `/rtc`).
+    /// `http(s)://host:port` -> `ws(s)://host:port` (the path is the server's `/rtc`).
     private static func webSocketURL(_ url: String) -> String {
         let trimmed = url.hasSuffix("/") ? String(url.dropLast()) : url
+        if trimmed.hasPrefix("https://") { return "wss://" + trimmed.dropFirst("https://".count) }
         return trimmed.hasPrefix("http://") ? "ws://" + trimmed.dropFirst("http://".count) : trimmed
     }
 

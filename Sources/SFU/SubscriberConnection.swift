@@ -198,6 +198,8 @@ final class SubscriberConnection {
         answeredTrackSids = accepted
         let egress = self.egress
         transports.execute { egress.markNegotiated(trackSids: accepted) }
+        // A subscriber that rejected the data channel section gets no SCTP association.
+        if answer.media.contains(where: { $0.kind == .application && $0.port == 0 }) { disableDataChannels() }
         guard let first = answer.media.first(where: { $0.port != 0 }) else { return }
         let credentials = answer.iceCredentials(for: first)
         let fingerprint = answer.fingerprints(for: first).first { $0.algorithm.lowercased() == "sha-256" }

@@ -30,6 +30,7 @@ public struct RTCService: Sendable {
     public func shouldUpgrade(_ request: HTTPRequest, channel: any Channel) async -> SignallingServerChannel.Decision {
         let (path, query) = split(request.path ?? "")
         guard path == "/rtc" || path == "/rtc/" else { return .refuse(status: 404, message: "not found") }
+        guard await !rooms.draining else { return .refuse(status: 503, message: "server is shutting down") }
         let address = channel.remoteAddress?.ipAddress ?? "unknown"
         guard limiter.consume(address) else { return .refuse(status: 429, message: "too many joins from this address") }
         let admitted: Admission
@@ -65,6 +66,7 @@ public struct RTCService: Sendable {
     }
 
     private func check(_ request: Request, address: String?) async -> Result<Admission, AdmissionError> {
+        if await rooms.draining { return .failure(AdmissionError(status: 503, message: "server is shutting down")) }
         let query = parseQuery(request.uri.query.map { Substring($0) })
         do {
             let admitted = try await admission.admit(authorization: request.headers[.authorization], query: query,

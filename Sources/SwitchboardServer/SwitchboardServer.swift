@@ -143,23 +143,30 @@ public final class SwitchboardServer: Sendable {
         // SIGTERM/SIGINT shut down in this order (a ServiceGroup stops its services last first):
         // the drain tells every participant (`leave`, SERVER_SHUTDOWN) and finishes recordings
         // while HTTP still runs (so the leaves reach the WebSockets); then HTTP stops.
-        let group = ServiceGroup(configuration: .init(
+        var groupConfiguration = ServiceGroupConfiguration(
             services: [.init(service: app),
                        .init(service: DrainService(server: self), successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        let forcedExit = Task { [logger] in
-            // A second signal while draining exits at once.
+            logger: logger)
+        // A drain stuck on a disk or a client is cut short (the services are cancelled).
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(30)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        // One watcher for both signals: the first starts the graceful shutdown, a second one
+        // while it runs exits at once.
+        let signals = Task { [logger] in
             var caught = 0
             for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
                 caught += 1
-                if caught >= 2 {
+                if caught == 1 {
+                    logger.notice("\(signal): shutting down gracefully (send it again to exit at once)")
+                    await group.triggerGracefulShutdown()
+                } else {
                     logger.warning("second \(signal) during shutdown: exiting now")
                     LogWriter.standardOutput.flush()
                     exit(1)
                 }
             }
         }
-        defer { forcedExit.cancel() }
+        defer { signals.cancel() }
         try await group.run()
         // room_finished and the last egress events into the outbox, then a short chance to send them.
         roomEvents?.drain()

@@ -156,11 +156,17 @@ final class Producer: @unchecked Sendable {
         layer.cache.store(readOnly, sequenceNumber: header.sequenceNumber)
         if updateActiveLayer(header: header, rank: rank, keyframe: keyframe, now: now) {
             if Int16(bitPattern: header.sequenceNumber &- highestSequence) > 0 { highestSequence = header.sequenceNumber }
-            // A retransmitted (or late) keyframe is not the latest one: only the newest packet
-            // counts. (Comparing with the last keyframe instead fails once that one is 32768
-            // packets old, as with a publisher that sends keyframes only when asked.)
-            if keyframe, header.sequenceNumber == highestSequence {
-                lastKeyframe = (header.sequenceNumber, now)
+            // The latest keyframe: a keyframe start still in the cache and newer than the one
+            // kept, or any one in the cache once that one has left it. (A plain 16-bit "newer"
+            // test against a keyframe 32768 packets old, as with a publisher that sends keyframes
+            // only when asked, would refuse every new one.)
+            if keyframe {
+                let window = UInt16(clamping: cacheCapacity), highest = highestSequence
+                let fresh = highest &- header.sequenceNumber < window
+                let replaces = lastKeyframe.map {
+                    highest &- $0.sequence >= window || Int16(bitPattern: header.sequenceNumber &- $0.sequence) > 0
+                } ?? true
+                if fresh && replaces { lastKeyframe = (header.sequenceNumber, now) }
             }
             if !taps.isEmpty {
                 let arrival = publisherTransport.currentArrival

@@ -126,6 +126,8 @@ public struct RoomServiceAPI: Sendable {
                                               maxParticipants: Self.nonZero(request.maxParticipants),
                                               metadata: request.metadata,
                                               autoRecord: request.hasEgress && request.egress.hasParticipant ? true : nil)
+        } catch .roomClosed {
+            throw TwirpError(.unavailable, "server is shutting down")
         } catch {
             throw .internal("could not create room: \(error)")
         }
