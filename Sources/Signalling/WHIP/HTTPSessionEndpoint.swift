@@ -51,7 +51,14 @@ public struct HTTPSessionEndpoint: Sendable {
         }
         guard let offer = await body(request) else { return text(413, "offer exceeds \(Self.maximumBodySize) bytes") }
         let target: Room
-        do { target = try await rooms.roomForJoin(named: room) } catch { return text(status(of: error), error.description) }
+        if kind == .whep {
+            // Nothing to watch in a room that does not exist; a viewer does not create one.
+            guard await !rooms.draining else { return text(503, "server is shutting down") }
+            guard let existing = await rooms.room(named: room) else { return text(422, "nothing is published in this room") }
+            target = existing
+        } else {
+            do { target = try await rooms.roomForJoin(named: room) } catch { return text(status(of: error), error.description) }
+        }
         let query = parseQuery(request.uri.query.map { Substring($0) })
         let answer: HTTPSessionAnswer
         do {
