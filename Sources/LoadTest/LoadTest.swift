@@ -1,6 +1,7 @@
 import AccessTokens
 import DTLS
 import Foundation
+import MediaTransport
 
 /// `switchboard loadtest`: many publishers and viewers simulated in one process with our own
 /// transport stack in the client role, publishing real VP8/Opus at real rates and receiving it,
@@ -167,7 +168,7 @@ public enum LoadTest {
             (lastSent, lastReceived, lastBytes) = (sent, received, bytes)
         }
         let seconds = Date().timeIntervalSince(start)
-        let windowEnd = monotonicNow()
+        let windowEnd = monotonicNanoseconds()
         pump.stop()
         try await Task.sleep(for: .milliseconds(500)) // what is in flight arrives
         sink.stop()

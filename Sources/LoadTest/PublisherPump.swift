@@ -1,4 +1,5 @@
 import Glibc
+import MediaTransport
 import RTCP
 import Synchronization
 
@@ -26,12 +27,12 @@ final class PublisherPump: @unchecked Sendable {
     let packetsSent = Atomic<Int>(0)
     let bytesSent = Atomic<Int>(0)
     let keyframeRequests = Atomic<Int>(0)
-    private var thread: pthread_t?
+    private var thread: LoopThread?
 
     init(sessions: [any MediaSession], media: EncodedMedia) {
         self.sessions = sessions
         self.media = media
-        let start = monotonicNow()
+        let start = monotonicNanoseconds()
         for (index, session) in sessions.enumerated() {
             session.peer.setNonBlocking()
             // Publishers start spread over one frame interval, as independent cameras would.
@@ -43,29 +44,20 @@ final class PublisherPump: @unchecked Sendable {
         }
     }
 
-    func start() {
-        let box = Unmanaged.passRetained(self)
-        var handle = pthread_t()
-        pthread_create(&handle, nil, { arg in
-            let pump = Unmanaged<PublisherPump>.fromOpaque(arg!).takeRetainedValue()
-            pump.run()
-            return nil
-        }, box.toOpaque())
-        thread = handle
-    }
+    func start() { thread = LoopThread { [self] in run() } }
 
     func stop() {
         running.store(false, ordering: .relaxed)
-        if let thread { pthread_join(thread, nil) }
+        thread?.join()
         thread = nil
     }
 
     private func run() {
         var packet = [UInt8](repeating: 0, count: 1500)
         var incoming = [UInt8](repeating: 0, count: 2048)
-        var lastPoll: Int64 = 0, lastConsent = monotonicNow()
+        var lastPoll: Int64 = 0, lastConsent = monotonicNanoseconds()
         while running.load(ordering: .relaxed) {
-            let now = monotonicNow()
+            let now = monotonicNanoseconds()
             var nextDue = now + 5_000_000
             for i in streams.indices {
                 while streams[i].nextDue <= now { send(&streams[i], buffer: &packet) }
@@ -79,7 +71,7 @@ final class PublisherPump: @unchecked Sendable {
                 lastConsent = now
                 for session in sessions { session.keepAlive() }
             }
-            let wait = nextDue - monotonicNow()
+            let wait = nextDue - monotonicNanoseconds()
             if wait > 0 { var ts = timespec(tv_sec: 0, tv_nsec: Int(min(wait, 5_000_000))); nanosleep(&ts, nil) }
         }
     }
@@ -162,12 +154,6 @@ final class PublisherPump: @unchecked Sendable {
             }
         }
     }
-}
-
-func monotonicNow() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
 }
 
 /// Wall clock as a 64-bit NTP timestamp (RFC 5905: seconds since 1900, 32.32 fixed point).

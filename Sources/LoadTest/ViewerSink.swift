@@ -1,5 +1,6 @@
 import CSocket
 import Glibc
+import MediaTransport
 import RTP
 import Synchronization
 
@@ -32,7 +33,7 @@ final class ViewerSink: @unchecked Sendable {
     let bytesReceived = Atomic<Int>(0)
     private let running = Atomic<Bool>(true)
     private let epollFD = epoll_create1(0)
-    private var thread: pthread_t?
+    private var thread: LoopThread?
     /// Measuring starts here (after the warm-up); earlier packets only set up sequence state.
     let measuring = Atomic<Bool>(false)
 
@@ -54,28 +55,19 @@ final class ViewerSink: @unchecked Sendable {
 
     deinit { close(epollFD) }
 
-    func start() {
-        let box = Unmanaged.passRetained(self)
-        var handle = pthread_t()
-        pthread_create(&handle, nil, { arg in
-            let sink = Unmanaged<ViewerSink>.fromOpaque(arg!).takeRetainedValue()
-            sink.run()
-            return nil
-        }, box.toOpaque())
-        thread = handle
-    }
+    func start() { thread = LoopThread { [self] in run() } }
 
     /// Stops the thread; `viewers` is final afterwards.
     func stop() {
         running.store(false, ordering: .relaxed)
-        if let thread { pthread_join(thread, nil) }
+        thread?.join()
         thread = nil
     }
 
     private func run() {
         var events = [epoll_event](repeating: epoll_event(), count: 64)
         var buffer = [UInt8](repeating: 0, count: 2048)
-        var lastConsent = monotonicNow()
+        var lastConsent = monotonicNanoseconds()
         while running.load(ordering: .relaxed) {
             let n = epoll_wait(epollFD, &events, Int32(events.count), 20)
             for i in 0..<max(0, Int(n)) {
@@ -87,7 +79,7 @@ final class ViewerSink: @unchecked Sendable {
                     handle(&buffer, length: length, viewer: index)
                 }
             }
-            let now = monotonicNow()
+            let now = monotonicNanoseconds()
             if now - lastConsent > 5_000_000_000 {
                 lastConsent = now
                 for session in sessions { session.keepAlive() }
@@ -119,7 +111,7 @@ final class ViewerSink: @unchecked Sendable {
                 stream.firstSequence = stream.highestSequence >= 0 ? min(stream.highestSequence + 1, sequence) : sequence
             }
             if counting {
-                stream.lastArrival = monotonicNow()
+                stream.lastArrival = monotonicNanoseconds()
                 stream.received += 1
                 stream.bytes += header.payloadLength
                 packetsReceived.add(1, ordering: .relaxed)

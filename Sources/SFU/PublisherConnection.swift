@@ -17,6 +17,18 @@ struct PublisherSection: Sendable {
     let rtxPairs: [UInt32: UInt32]
 }
 
+/// The ICE credentials and sha-256 certificate fingerprint an offer announces for its first live
+/// section (BUNDLE: one transport for all).
+func remoteTransport(of offer: SessionDescription) throws(NegotiationError) -> (ICECredentials, DTLSFingerprint) {
+    guard let first = offer.media.first(where: { $0.port != 0 }),
+          let credentials = offer.iceCredentials(for: first),
+          let fingerprint = offer.fingerprints(for: first).first(where: { $0.algorithm.lowercased() == "sha-256" }) else {
+        throw .badSDP("offer lacks ICE credentials or a sha-256 fingerprint")
+    }
+    return (ICECredentials(ufrag: credentials.ufrag, pwd: credentials.pwd),
+            DTLSFingerprint(algorithm: fingerprint.algorithm, bytes: fingerprint.bytes))
+}
+
 enum NegotiationError: Error, CustomStringConvertible {
     case badSDP(String)
     case transport(String)
@@ -56,13 +68,7 @@ final class PublisherConnection {
     {
         let offer: SessionDescription
         do { offer = try SessionDescription(parsing: offerText) } catch { throw .badSDP("\(error)") }
-        guard let first = offer.media.first(where: { $0.port != 0 }),
-              let credentials = offer.iceCredentials(for: first),
-              let fingerprint = offer.fingerprints(for: first).first(where: { $0.algorithm.lowercased() == "sha-256" }) else {
-            throw .badSDP("offer lacks ICE credentials or a sha-256 fingerprint")
-        }
-        let remoteICE = ICECredentials(ufrag: credentials.ufrag, pwd: credentials.pwd)
-        let remoteFingerprint = DTLSFingerprint(algorithm: fingerprint.algorithm, bytes: fingerprint.bytes)
+        let (remoteICE, remoteFingerprint) = try remoteTransport(of: offer)
         let transport: WebRTCTransport
         if let existing = self.transport, !existing.state.isClosed {
             transport = existing

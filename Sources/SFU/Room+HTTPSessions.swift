@@ -80,10 +80,7 @@ extension Room {
                                  publisherIdentity: String? = nil) throws(HTTPSessionError) -> HTTPSessionAnswer {
         let description: SessionDescription
         do { description = try SessionDescription(parsing: offer) } catch { throw .badOffer("\(error)") }
-        guard let first = description.media.first(where: { $0.port != 0 }), description.iceCredentials(for: first) != nil,
-              description.fingerprints(for: first).contains(where: { $0.algorithm.lowercased() == "sha-256" }) else {
-            throw .badOffer("the offer lacks ICE credentials or a sha-256 fingerprint")
-        }
+        do { _ = try remoteTransport(of: description) } catch { throw .badOffer("\(error)") }
         var request = request
         request.autoSubscribe = false
         var available: [(track: PublishedTrack, publisherSid: String)] = []

@@ -23,11 +23,7 @@ extension SubscriberConnection {
     {
         let offer: SessionDescription
         do { offer = try SessionDescription(parsing: offerText) } catch { throw .badSDP("\(error)") }
-        guard let first = offer.media.first(where: { $0.port != 0 }),
-              let credentials = offer.iceCredentials(for: first),
-              let fingerprint = offer.fingerprints(for: first).first(where: { $0.algorithm.lowercased() == "sha-256" }) else {
-            throw .badSDP("offer lacks ICE credentials or a sha-256 fingerprint")
-        }
+        let (remoteICE, remoteFingerprint) = try remoteTransport(of: offer)
         guard sections.isEmpty else { throw .badSDP("this session already has an offer; renegotiation is not supported") }
 
         // Which track goes into which offered section.
@@ -104,8 +100,6 @@ extension SubscriberConnection {
         for sid in trackSids {
             if let (track, _, _, _) = assigned.values.first(where: { $0.track.sid == sid }) { attachConsumer(track) }
         }
-        let remoteICE = ICECredentials(ufrag: credentials.ufrag, pwd: credentials.pwd)
-        let remoteFingerprint = DTLSFingerprint(algorithm: fingerprint.algorithm, bytes: fingerprint.bytes)
         let transport = self.transport, egress = self.egress, negotiated = Set(trackSids)
         transports.execute {
             transport.setRemote(ice: remoteICE, fingerprint: remoteFingerprint)
