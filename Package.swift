@@ -150,7 +150,7 @@ let package = Package(
         // A client-side WebRTC peer (ICE, DTLS client, SRTP) of our own, for load generation and
         // benchmarks; interop proofs use stacks we did not write.
         .target(name: "LoadPeer", dependencies: ["MediaTransport", "DTLS", "SRTP", "ICE", "STUN"], swiftSettings: strict),
-        .target(name: "LoadTest", dependencies: ["LoadPeer", "SDP", "RTP", "RTCP", "SRTP", "DTLS", "ICE", "MediaTransport", "Codecs",
+        .target(name: "LoadTest", dependencies: ["LoadPeer", "SDP", "RTP", "RTCP", "SRTP", "PayloadFormats", "Recorder", "DTLS", "ICE", "MediaTransport", "Codecs",
                                                  "AccessTokens", "CSocket", "LiveKitProtocol",
                                                  .product(name: "WSClient", package: "swift-websocket"),
                                                  .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
@@ -182,7 +182,7 @@ let package = Package(
         .testTarget(name: "DataChannelTests", dependencies: ["DataChannel", "SCTP", "DataPackets", "LiveKitProtocol"],
                     swiftSettings: strict),
         .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"], swiftSettings: strict),
-        .testTarget(name: "LoadTestTests", dependencies: ["LoadTest"], swiftSettings: strict),
+        .testTarget(name: "LoadTestTests", dependencies: ["LoadTest", "SDP", "DTLS", "ICE", "Recorder", "Codecs", "PayloadFormats"], swiftSettings: strict),
         .testTarget(name: "MediaTransportTests", dependencies: ["MediaTransport", "DTLS", "SRTP", "STUN", "ICE", "LoadPeer"], swiftSettings: strict),
         .testTarget(name: "SFUTests", dependencies: [
             "SFU", "Signalling", "LiveKitProtocol", "AccessTokens", "MediaTransport", "Store", "SDP",

@@ -11,33 +11,50 @@ struct EncodedMedia: Sendable {
         let isKeyframe: Bool
     }
 
-    /// One loop of video, starting with a keyframe; 30 fps.
-    let video: [Frame]
+    /// One encoding of the camera: the only one, or one simulcast layer.
+    struct VideoLayer: Sendable {
+        /// The RID (RFC 8851) it is sent with; nil without simulcast.
+        let rid: String?
+        let width: Int
+        let height: Int
+        /// One loop, starting with a keyframe.
+        let frames: [Frame]
+        /// Nanoseconds from one frame to the next (30 fps unless a file says otherwise).
+        var frameInterval: Int64 = EncodedMedia.videoFrameInterval
+
+        /// RTP timestamp step per frame (90 kHz clock).
+        var timestampStep: UInt32 { UInt32(truncatingIfNeeded: frameInterval * 90_000 / 1_000_000_000) }
+        var framesPerSecond: Double { 1e9 / Double(frameInterval) }
+
+        /// Measured bitrate of one loop, in kbit/s (payload bytes only).
+        var measuredKbps: Double {
+            let bytes = frames.reduce(0) { $0 + $1.payloads.reduce(0) { $0 + $1.count } }
+            return Double(bytes * 8) / (Double(frames.count) / framesPerSecond) / 1000
+        }
+    }
+
+    /// Lowest layer first; one layer without simulcast.
+    let videoLayers: [VideoLayer]
     /// One loop of 20 ms Opus packets.
     let audio: [[UInt8]]
-    let videoBitrateKbps: Int
 
     static let videoFrameInterval: Int64 = 1_000_000_000 / 30
     static let audioFrameInterval: Int64 = 20_000_000
     /// Leaves room for SRTP's trailer and header extensions under a 1200-byte path MTU.
     static let maxPayload = 1100
+    /// Simulcast layers as LiveKit's SDKs name them (quarter, half and full resolution), with
+    /// their share of the top layer's bitrate (about the SDKs' presets for 360p).
+    static let simulcastLayers: [(rid: String, scale: Int, bitrateShare: Double)] = [("q", 4, 0.1), ("h", 2, 0.3), ("f", 1, 1)]
 
     /// `seconds` of 640x360 video at `videoBitrateKbps` (a keyframe every loop), and 1 s of Opus.
-    static func make(videoBitrateKbps: Int = 1500, seconds: Int = 2) throws -> EncodedMedia {
-        let width = 640, height = 360, frames = 30 * seconds
-        let encoder = try VP8Encoder(width: width, height: height, fps: 30, targetBitrateKbps: videoBitrateKbps,
-                                     keyframeInterval: frames, errorResilient: true, cpuUsed: -8)
-        var video: [Frame] = []
-        var seed: UInt32 = 12345
-        for index in 0..<frames {
-            let picture = try syntheticPicture(width: width, height: height, index: index, seed: &seed,
-                                               noisyBlocks: max(1, videoBitrateKbps / 90))
-            for encoded in try encoder.encode(i420: picture, forceKeyframe: index == 0) {
-                video.append(Frame(payloads: packetizeVP8(encoded.data), isKeyframe: encoded.isKeyframe))
-            }
-        }
-        for encoded in try encoder.flush() {
-            video.append(Frame(payloads: packetizeVP8(encoded.data), isKeyframe: encoded.isKeyframe))
+    /// `simulcast`: three layers (q 160x90, h 320x180, f 640x360 at `videoBitrateKbps`), each a
+    /// loop of its own with the same frame timing.
+    static func make(videoBitrateKbps: Int = 1500, seconds: Int = 2, simulcast: Bool = false) throws -> EncodedMedia {
+        let plan: [(rid: String?, scale: Int, bitrateShare: Double)] = simulcast
+            ? simulcastLayers.map { ($0.rid, $0.scale, $0.bitrateShare) } : [(nil, 1, 1)]
+        let layers = try plan.map { layer in
+            try encodeVideo(rid: layer.rid, width: 640 / layer.scale, height: 360 / layer.scale,
+                            kbps: max(30, Int(Double(videoBitrateKbps) * layer.bitrateShare)), frames: 30 * seconds)
         }
 
         let opus = try OpusEncoder(channels: 2, application: .audio, bitrate: 48_000)
@@ -52,13 +69,49 @@ struct EncodedMedia: Sendable {
             }
             audio.append(try opus.encode(pcm: pcm))
         }
-        return EncodedMedia(video: video, audio: audio, videoBitrateKbps: videoBitrateKbps)
+        return EncodedMedia(videoLayers: layers, audio: audio)
     }
 
-    /// Measured bitrate of one video loop, in kbit/s (payload bytes only).
-    var measuredVideoKbps: Double {
-        let bytes = video.reduce(0) { $0 + $1.payloads.reduce(0) { $0 + $1.count } }
-        return Double(bytes * 8) / (Double(video.count) / 30) / 1000
+    /// The run's media: from files where given (one IVF per video layer, with simulcast three,
+    /// lowest first, sent as q/h/f; an Ogg Opus file), the rest made by `make`.
+    static func load(videoFiles: [String], audioFile: String?, simulcast: Bool, videoBitrateKbps: Int) throws -> EncodedMedia {
+        let made = videoFiles.isEmpty || audioFile == nil ? try make(videoBitrateKbps: videoBitrateKbps, simulcast: simulcast) : nil
+        var layers = made?.videoLayers ?? []
+        if !videoFiles.isEmpty {
+            guard videoFiles.count == (simulcast ? simulcastLayers.count : 1) else {
+                throw MediaFileError.invalid(simulcast ? "--simulcast takes three --video-file, lowest layer first"
+                                                       : "give one --video-file (three with --simulcast)")
+            }
+            layers = try videoFiles.enumerated().map { index, path in
+                try MediaFiles.vp8Layer(ivf: MediaFiles.read(path), name: path, rid: simulcast ? simulcastLayers[index].rid : nil)
+            }
+            if zip(layers, layers.dropFirst()).contains(where: { $0.width * $0.height >= $1.width * $1.height }) {
+                throw MediaFileError.invalid("--video-file layers must grow in size, lowest first: \(layers.map { "\($0.width)x\($0.height)" })")
+            }
+        }
+        let audio = try audioFile.map { try MediaFiles.opusPackets(ogg: MediaFiles.read($0), name: $0) } ?? made?.audio ?? []
+        return EncodedMedia(videoLayers: layers, audio: audio)
+    }
+
+    /// Measured bitrate of all video layers together, in kbit/s.
+    var measuredVideoKbps: Double { videoLayers.reduce(0) { $0 + $1.measuredKbps } }
+
+    private static func encodeVideo(rid: String?, width: Int, height: Int, kbps: Int, frames: Int) throws -> VideoLayer {
+        let encoder = try VP8Encoder(width: width, height: height, fps: 30, targetBitrateKbps: kbps,
+                                     keyframeInterval: frames, errorResilient: true, cpuUsed: -8)
+        var video: [Frame] = []
+        var seed: UInt32 = 12345
+        for index in 0..<frames {
+            let picture = try syntheticPicture(width: width, height: height, index: index, seed: &seed,
+                                               noisyBlocks: max(1, kbps / 90))
+            for encoded in try encoder.encode(i420: picture, forceKeyframe: index == 0) {
+                video.append(Frame(payloads: packetizeVP8(encoded.data), isKeyframe: encoded.isKeyframe))
+            }
+        }
+        for encoded in try encoder.flush() {
+            video.append(Frame(payloads: packetizeVP8(encoded.data), isKeyframe: encoded.isKeyframe))
+        }
+        return VideoLayer(rid: rid, width: width, height: height, frames: video)
     }
 
     /// RFC 7741 §4.2: a one-byte payload descriptor (S=1 on the frame's first packet, PID 0)

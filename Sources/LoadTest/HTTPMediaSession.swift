@@ -38,13 +38,14 @@ final class HTTPMediaSession: MediaSession, @unchecked Sendable {
     /// - Parameters: path: `/whip/<room>` or `/whep/<room>`; sections: for a publisher whether
     ///   each sends video; for a viewer how many audio and video sections to offer.
     init(role: Role, http: HTTPRequest, path: String, token: String, certificate: DTLSCertificate,
-         audioSections: Int, videoSections: Int) throws {
+         audioSections: Int, videoSections: Int, videoRIDs: [String] = []) throws {
         self.role = role
         self.http = http
         self.token = token
         let ice = ICECredentials.random()
         let (offer, outgoing) = try ClientOffer.make(sending: role == .publisher, ice: ice, certificate: certificate,
-                                                     audioSections: audioSections, videoSections: videoSections)
+                                                     audioSections: audioSections, videoSections: videoSections,
+                                                     videoRIDs: role == .publisher ? videoRIDs : [])
 
         let response = try http.send(method: "POST", path: path,
                                      headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/sdp"],
@@ -54,7 +55,7 @@ final class HTTPMediaSession: MediaSession, @unchecked Sendable {
         do {
             let (server, serverICE, fingerprint, incoming) = try Self.parseAnswer(response.body)
             self.incoming = incoming
-            self.outgoing = outgoing
+            self.outgoing = try ClientOffer.accepted(outgoing, answer: response.body)
             peer = try LoadPeer(server: server, serverFingerprint: fingerprint, certificate: certificate, ice: ice)
             guard peer.connect(serverICE: serverICE, deadline: .seconds(10)) else {
                 throw Failure.connect("ICE/DTLS with \(server) did not complete in 10 s")

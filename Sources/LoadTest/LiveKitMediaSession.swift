@@ -19,6 +19,10 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
     let outgoing: [OutgoingStream]
     let incoming: [UInt32: Bool]
     private let connection: SignalConnection
+    /// Bit i: simulcast layer i is enabled (SubscribedQualityUpdate); all until told otherwise.
+    private let enabledLayers = LayerMask()
+
+    func sends(layer: Int) -> Bool { enabledLayers.bits.load(ordering: .relaxed) & (1 << UInt8(min(layer, 7))) != 0 }
 
     enum Failure: Error, CustomStringConvertible {
         case signalling(String)
@@ -34,8 +38,9 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
 
     /// - Parameters: url: the server's `ws://host:port`; expectedTracks (viewer): wait for an
     ///   offer carrying this many tracks.
+    ///   videoLayers (publisher): more than one is simulcast, announced in the AddTrackRequest.
     init(url: String, token: String, publish: (audio: Bool, video: Bool)?, expectedTracks: Int,
-         certificate: DTLSCertificate) async throws {
+         certificate: DTLSCertificate, videoLayers: [EncodedMedia.VideoLayer] = []) async throws {
         let query = "access_token=\(token)&protocol=16&sdk=swift&auto_subscribe=\(publish == nil ? 1 : 0)&adaptive_stream=0"
         connection = try await SignalConnection.open(url: "\(url)/rtc?\(query)")
         do {
@@ -45,9 +50,23 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
             connection.startPinging(every: max(1, Int(join.pingInterval)))
             let ice = ICECredentials.random()
             if let publish {
-                (peer, outgoing) = try await Self.publish(publish, on: connection, ice: ice, certificate: certificate)
+                (peer, outgoing) = try await Self.publish(publish, layers: videoLayers, on: connection, ice: ice, certificate: certificate)
                 incoming = [:]
                 connection.answerOffers(nil)
+                connection.onQualityUpdate { [enabledLayers] update in
+                    // Layers by quality, lowest first, as announced in the AddTrackRequest.
+                    let qualities = update.subscribedCodecs.first?.qualities ?? update.subscribedQualities
+                    var mask: UInt8 = 0
+                    for quality in qualities where quality.enabled {
+                        switch quality.quality {
+                        case .low: mask |= 1
+                        case .medium: mask |= 2
+                        case .high: mask |= 4
+                        default: break
+                        }
+                    }
+                    enabledLayers.bits.store(mask, ordering: .relaxed)
+                }
             } else {
                 (peer, incoming) = try await Self.subscribe(expecting: expectedTracks, on: connection, ice: ice, certificate: certificate)
                 outgoing = []
@@ -58,8 +77,9 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
         }
     }
 
-    private static func publish(_ kinds: (audio: Bool, video: Bool), on connection: SignalConnection, ice: ICECredentials,
-                                certificate: DTLSCertificate) async throws -> (LoadPeer, [OutgoingStream]) {
+    private static func publish(_ kinds: (audio: Bool, video: Bool), layers: [EncodedMedia.VideoLayer], on connection: SignalConnection,
+                                ice: ICECredentials, certificate: DTLSCertificate) async throws -> (LoadPeer, [OutgoingStream]) {
+        let simulcast = layers.count > 1
         var cids: [String] = []
         for (isVideo, wanted) in [(false, kinds.audio), (true, kinds.video)] where wanted {
             var add = Livekit_AddTrackRequest()
@@ -68,6 +88,19 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
             add.source = isVideo ? .camera : .microphone
             add.name = isVideo ? "video" : "audio"
             if isVideo { add.width = 640; add.height = 360 }
+            if isVideo && simulcast {
+                // As the SDKs announce simulcast: one VideoLayer per encoding, lowest first.
+                let qualities: [Livekit_VideoQuality] = [.low, .medium, .high]
+                add.layers = layers.enumerated().map { index, layer in
+                    var videoLayer = Livekit_VideoLayer()
+                    videoLayer.quality = qualities[min(index, qualities.count - 1)]
+                    videoLayer.width = UInt32(layer.width)
+                    videoLayer.height = UInt32(layer.height)
+                    videoLayer.bitrate = UInt32(layer.measuredKbps * 1000)
+                    videoLayer.rid = layer.rid ?? ""
+                    return videoLayer
+                }
+            }
             connection.send(.addTrack(add))
             let cid = add.cid
             _ = try await connection.next(within: 10) { if case .trackPublished(let p) = $0 { p.cid == cid } else { false } }
@@ -75,6 +108,7 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
         }
         let (sdp, outgoing) = try ClientOffer.make(sending: true, ice: ice, certificate: certificate,
                                                    audioSections: kinds.audio ? 1 : 0, videoSections: kinds.video ? 1 : 0,
+                                                   videoRIDs: simulcast ? layers.compactMap(\.rid) : [],
                                                    trackID: { index, _ in cids[index] })
         var offer = Livekit_SessionDescription()
         offer.type = "offer"
@@ -89,7 +123,7 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
         guard await peer.connectOffPool(serverICE: serverICE, deadline: .seconds(10)) else {
             throw Failure.connect("publisher ICE/DTLS with \(server) did not complete in 10 s")
         }
-        return (peer, outgoing)
+        return (peer, try ClientOffer.accepted(outgoing, answer: answer.sdp))
     }
 
     private static func subscribe(expecting tracks: Int, on connection: SignalConnection, ice: ICECredentials,
@@ -169,6 +203,11 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
     }
 }
 
+/// The simulcast layers a publisher sends, set by signalling and read by the pump's thread.
+private final class LayerMask: Sendable {
+    let bits = Atomic<UInt8>(0xFF)
+}
+
 /// One `/rtc` WebSocket: requests go out in order through a queue; responses are buffered for
 /// the set-up's `next`, then (after `answerOffers`) handled as they arrive.
 final class SignalConnection: Sendable {
@@ -178,6 +217,7 @@ final class SignalConnection: Sendable {
         /// Set by `answerOffers`: responses are no longer buffered; offers get this answer.
         var handler: (@Sendable (Livekit_SessionDescription) -> Livekit_SessionDescription?)?
         var handling = false
+        var qualityHandler: (@Sendable (Livekit_SubscribedQualityUpdate) -> Void)?
     }
 
     private let requests: AsyncStream<Livekit_SignalRequest>.Continuation
@@ -224,12 +264,21 @@ final class SignalConnection: Sendable {
     }
 
     private func received(_ response: Livekit_SignalResponse) {
-        let handler: (@Sendable (Livekit_SessionDescription) -> Livekit_SessionDescription?)? = state.withLock { state in
-            if state.handling { return state.handler }
+        let (handler, qualityHandler) = state.withLock { state in
+            if state.handling { return (state.handler, state.qualityHandler) }
             state.buffer.append(response)
-            return nil
+            return (nil, nil)
         }
-        if case .offer(let offer)? = response.message, let reply = handler?(offer) { send(.answer(reply)) }
+        switch response.message {
+        case .offer(let offer)?: if let reply = handler?(offer) { send(.answer(reply)) }
+        case .subscribedQualityUpdate(let update)?: qualityHandler?(update)
+        default: break
+        }
+    }
+
+    /// After `answerOffers`: dynacast updates for this publisher's tracks go to `handler`.
+    func onQualityUpdate(_ handler: @escaping @Sendable (Livekit_SubscribedQualityUpdate) -> Void) {
+        state.withLock { $0.qualityHandler = handler }
     }
 
     func send(_ message: Livekit_SignalRequest.OneOf_Message) {

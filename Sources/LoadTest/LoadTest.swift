@@ -24,6 +24,12 @@ public struct LoadTestOptions: Sendable {
     /// Media flows this long before measuring starts (viewers wait for a keyframe meanwhile).
     public var warmup: Double = 3
     public var videoBitrateKbps = 1500
+    /// Video publishers send three simulcast layers (q/h/f, RFC 8853) instead of one stream.
+    public var simulcast = false
+    /// Pre-encoded media to publish instead of the synthetic picture: VP8 IVF files (one, or three
+    /// with `simulcast`, lowest first) and an Ogg Opus file of 20 ms packets.
+    public var videoFiles: [String] = []
+    public var audioFile: String?
     /// The run fails (exit status 1) above this loss fraction.
     public var maxLoss = 0.01
     public var jsonPath: String?
@@ -60,6 +66,8 @@ public struct LoadTestReport: Codable, Sendable {
         public var kbps: Double
         public var latencyP50: Double?
         public var latencyP99: Double?
+        /// Each video stream's size at its last keyframe ("640x360"): the simulcast layer it got.
+        public var videoSizes: [String] = []
     }
 
     public var rooms = 0
@@ -75,6 +83,8 @@ public struct LoadTestReport: Codable, Sendable {
     public var latencyP99: Double?
     public var latencyMax: Double?
     public var viewersWithAllMedia = 0
+    /// Video streams received, by size at their last keyframe ("640x360": 10).
+    public var videoSizes: [String: Int] = [:]
     public var failures: [String] = []
     public var perViewer: [Viewer] = []
 
@@ -89,9 +99,13 @@ public enum LoadTest {
     public static func run(_ options: LoadTestOptions, say: @escaping @Sendable (String) -> Void) async throws -> LoadTestReport {
         // WHIP/WHEP go through our plain-http client; LiveKit signalling through a WebSocket (ws or wss).
         let http = options.signalling == .whip ? try HTTPRequest(url: options.url) : nil
-        let media = try EncodedMedia.make(videoBitrateKbps: options.videoBitrateKbps)
-        say(String(format: "media: VP8 640x360 30 fps, %.0f kbit/s over a %d-frame loop; Opus 48 kHz stereo, 20 ms",
-                   media.measuredVideoKbps, media.video.count))
+        let media = try EncodedMedia.load(videoFiles: options.videoFiles, audioFile: options.audioFile, simulcast: options.simulcast,
+                                          videoBitrateKbps: options.videoBitrateKbps)
+        let layers = media.videoLayers.map {
+            String(format: "%@%dx%d %.0f fps %.0f kbit/s", $0.rid.map { "\($0) " } ?? "", $0.width, $0.height, $0.framesPerSecond, $0.measuredKbps)
+        }
+        say("media: VP8 \(layers.joined(separator: ", ")) over a \(media.videoLayers[0].frames.count)-frame loop; "
+            + "Opus \(media.audio.count) packets of 20 ms")
         let certificate = try DTLSCertificate.generateSelfSigned()
         var report = LoadTestReport()
         report.videoLoopKbps = media.measuredVideoKbps
@@ -108,11 +122,12 @@ public enum LoadTest {
                     switch options.signalling {
                     case .whip:
                         publishers.append(try HTTPMediaSession(role: .publisher, http: http!, path: "/whip/\(escape(room))", token: token,
-                                                               certificate: certificate, audioSections: audio, videoSections: video))
+                                                               certificate: certificate, audioSections: audio, videoSections: video,
+                                                               videoRIDs: media.videoLayers.compactMap(\.rid)))
                     case .livekit:
                         publishers.append(try await LiveKitMediaSession(url: webSocketURL(options.url), token: token,
                                                                         publish: (audio > 0, video > 0), expectedTracks: 0,
-                                                                        certificate: certificate))
+                                                                        certificate: certificate, videoLayers: media.videoLayers))
                     }
                 } catch {
                     report.failures.append("\(room)/publisher-\(index): \(error)")
@@ -197,6 +212,11 @@ public enum LoadTest {
                 summary.packets += stream.received
                 summary.lost += stream.lost
                 bytes += stream.bytes
+                if stream.isVideo && stream.width > 0 {
+                    let size = "\(stream.width)x\(stream.height)"
+                    summary.videoSizes.append(size)
+                    report.videoSizes[size, default: 0] += 1
+                }
                 if stream.isVideo {
                     report.video.streams += 1; report.video.packets += stream.received; report.video.lost += stream.lost
                     report.video.bytes += stream.bytes
@@ -242,6 +262,9 @@ public enum LoadTest {
         for (name, kind) in [("audio", r.audio), ("video", r.video)] where kind.streams > 0 {
             lines.append(name.padded(7) + String(format: " %7d %9d %9d %8.3f   %8.2f", kind.streams, kind.packets, kind.lost,
                                                  kind.loss * 100, Double(kind.bytes * 8) / max(r.seconds, 0.001) / 1e6))
+        }
+        if !r.videoSizes.isEmpty {
+            lines.append("video received at: " + r.videoSizes.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", "))
         }
         lines.append("latency (publisher send -> viewer receive): p50 \(ms(r.latencyP50)) ms, p99 \(ms(r.latencyP99)) ms, max \(ms(r.latencyMax)) ms")
         if r.perViewer.count <= 20 {

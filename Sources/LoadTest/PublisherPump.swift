@@ -13,6 +13,10 @@ final class PublisherPump: @unchecked Sendable {
         let ssrc: UInt32
         let payloadType: UInt8
         let isVideo: Bool
+        /// Simulcast: MID and RID header extension values, and the layer's index.
+        let mid: [UInt8]
+        let rid: [UInt8]
+        let layer: Int
         var sequence = UInt16.random(in: 0...UInt16.max)
         var timestamp = UInt32.random(in: 0...UInt32.max)
         var nextDue: Int64
@@ -38,8 +42,9 @@ final class PublisherPump: @unchecked Sendable {
             // Publishers start spread over one frame interval, as independent cameras would.
             let offset = Int64.random(in: 0..<EncodedMedia.videoFrameInterval)
             for stream in session.outgoing {
-                streams.append(Stream(session: index, ssrc: stream.ssrc, payloadType: stream.payloadType,
-                                      isVideo: stream.isVideo, nextDue: start + offset))
+                streams.append(Stream(session: index, ssrc: stream.ssrc, payloadType: stream.payloadType, isVideo: stream.isVideo,
+                                      mid: Array((stream.mid ?? "").utf8), rid: Array((stream.rid ?? "").utf8),
+                                      layer: stream.layer, nextDue: start + offset))
             }
         }
     }
@@ -76,18 +81,31 @@ final class PublisherPump: @unchecked Sendable {
         }
     }
 
+    private func interval(of stream: Stream) -> Int64 {
+        stream.isVideo ? media.videoLayers[stream.layer].frameInterval : EncodedMedia.audioFrameInterval
+    }
+
     /// One frame (video) or one packet (audio) of `stream`.
     private func send(_ stream: inout Stream, buffer: inout [UInt8]) {
         let peer = sessions[stream.session].peer
         guard let srtp = peer.srtp else {
-            stream.nextDue += stream.isVideo ? EncodedMedia.videoFrameInterval : EncodedMedia.audioFrameInterval
+            stream.nextDue += interval(of: stream)
             return
         }
         let payloads: [[UInt8]]
+        if !stream.rid.isEmpty && !sessions[stream.session].sends(layer: stream.layer) {
+            // A layer nobody needs is not encoded (dynacast): time runs on, nothing is sent, and
+            // it starts again at a keyframe, as an SDK's encoder does when the layer comes back.
+            stream.restartAtKeyframe = true
+            stream.timestamp &+= media.videoLayers[stream.layer].timestampStep
+            stream.nextDue += interval(of: stream)
+            return
+        }
         if stream.isVideo {
             if stream.restartAtKeyframe { stream.frame = 0; stream.restartAtKeyframe = false }
-            payloads = media.video[stream.frame % media.video.count].payloads
-            stream.frame = (stream.frame + 1) % media.video.count
+            let frames = media.videoLayers[stream.layer].frames
+            payloads = frames[stream.frame % frames.count].payloads
+            stream.frame = (stream.frame + 1) % frames.count
         } else {
             payloads = [media.audio[stream.frame % media.audio.count]]
             stream.frame = (stream.frame + 1) % media.audio.count
@@ -105,23 +123,34 @@ final class PublisherPump: @unchecked Sendable {
             }
             stream.sequence &+= 1
         }
-        stream.timestamp &+= stream.isVideo ? 3000 : 960
-        stream.nextDue += stream.isVideo ? EncodedMedia.videoFrameInterval : EncodedMedia.audioFrameInterval
+        stream.timestamp &+= stream.isVideo ? media.videoLayers[stream.layer].timestampStep : 960
+        stream.nextDue += interval(of: stream)
     }
 
-    /// RTP header (RFC 3550 §5.1) with one RFC 8285 one-byte extension: abs-capture-time, the
-    /// 64-bit NTP timestamp of now. Returns the header's length.
+    /// RTP header (RFC 3550 §5.1) with RFC 8285 one-byte extensions: abs-capture-time (the
+    /// 64-bit NTP timestamp of now) and, for a simulcast layer, MID and RID. Returns its length.
     private func writeHeader(_ b: UnsafeMutableRawBufferPointer, stream: Stream, marker: Bool) -> Int {
         b[0] = 0x90 // version 2, extension
         b[1] = stream.payloadType | (marker ? 0x80 : 0)
         b.storeBytes(of: stream.sequence.bigEndian, toByteOffset: 2, as: UInt16.self)
         b.storeBytes(of: stream.timestamp.bigEndian, toByteOffset: 4, as: UInt32.self)
         b.storeBytes(of: stream.ssrc.bigEndian, toByteOffset: 8, as: UInt32.self)
-        b[12] = 0xBE; b[13] = 0xDE; b[14] = 0; b[15] = 3 // 3 words of elements
-        b[16] = (ClientOffer.absCaptureTimeID << 4) | 7 // 8 bytes
-        b.storeBytes(of: ntpNow().bigEndian, toByteOffset: 17, as: UInt64.self)
-        b[25] = 0; b[26] = 0; b[27] = 0 // padding
-        return 28
+        b[12] = 0xBE; b[13] = 0xDE
+        var offset = 16
+        b[offset] = (ClientOffer.absCaptureTimeID << 4) | 7 // 8 bytes
+        b.storeBytes(of: ntpNow().bigEndian, toByteOffset: offset + 1, as: UInt64.self)
+        offset += 9
+        func element(_ id: UInt8, _ value: [UInt8]) {
+            guard !value.isEmpty else { return }
+            b[offset] = (id << 4) | UInt8(value.count - 1)
+            for k in value.indices { b[offset + 1 + k] = value[k] }
+            offset += 1 + value.count
+        }
+        element(ClientOffer.midID, stream.mid)
+        element(ClientOffer.ridID, stream.rid)
+        while offset % 4 != 0 { b[offset] = 0; offset += 1 }
+        b.storeBytes(of: UInt16((offset - 16) / 4).bigEndian, toByteOffset: 14, as: UInt16.self)
+        return offset
     }
 
     /// RTCP from the server: a PLI or FIR for one of our video SSRCs restarts it at a keyframe.

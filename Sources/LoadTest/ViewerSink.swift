@@ -1,6 +1,7 @@
 import CSocket
 import Glibc
 import MediaTransport
+import PayloadFormats
 import RTP
 import Synchronization
 
@@ -17,6 +18,9 @@ final class ViewerSink: @unchecked Sendable {
         /// Monotonic ns of the last counted packet: a stream that stopped mid-window shows here,
         /// not in its loss (which counts only up to the highest sequence received).
         var lastArrival: Int64 = 0
+        /// Size of the last VP8 keyframe: which simulcast layer the server forwards.
+        var width = 0
+        var height = 0
         var expected: Int { received == 0 ? 0 : Int(highestSequence - firstSequence + 1) }
         var lost: Int { max(0, expected - received) }
     }
@@ -121,6 +125,14 @@ final class ViewerSink: @unchecked Sendable {
                     var sent: UInt64 = 0
                     for k in 0..<8 { sent = sent << 8 | UInt64(b[range.lowerBound + k]) }
                     if now >= sent { viewers[viewer].latency.record(nanoseconds: Int64(Double(now - sent) * 1e9 / 4_294_967_296)) }
+                }
+            }
+            if stream.isVideo {
+                let payload = UnsafeRawBufferPointer(rebasing: b[header.payloadRange])
+                if let descriptor = try? VP8PayloadDescriptor(parsing: payload), descriptor.isFrameStart,
+                   descriptor.headerSize < payload.count,
+                   let size = try? VP8KeyframeDimensions(parsingFrame: UnsafeRawBufferPointer(rebasing: payload[(payload.startIndex + descriptor.headerSize)...])) {
+                    (stream.width, stream.height) = (size.width, size.height)
                 }
             }
             stream.highestSequence = max(stream.highestSequence, sequence)

@@ -17,6 +17,9 @@ public struct OfferSection: Sendable {
     public var disabled: Bool
     public var sctpPort: UInt16
     public var maxMessageSize: UInt64
+    /// Simulcast (RFC 8853): the send rids, lowest layer first. Each layer's SSRC is then learned
+    /// from the RID header extension, so `stream` gives only the msid, no `a=ssrc` lines.
+    public var sendRIDs: [String] = []
 
     public init(kind: MediaKind, mid: String, direction: Direction = .sendonly, codecs: [Codec],
                 extensions: [ExtMap] = [], stream: SendStream? = nil, rtcpReducedSize: Bool = true,
@@ -121,7 +124,12 @@ public func makeOffer(options: SDPOfferOptions) throws(SDPBuildError) -> Session
         m.append(flag: "rtcp-mux")
         if s.rtcpReducedSize { m.append(flag: "rtcp-rsize") }
         m.attributes += RTPLines.codecs(s.codecs)
-        if let stream { m.attributes += RTPLines.sources(stream, withRTX: s.codecs.contains { $0.isRTX }) }
+        if !s.sendRIDs.isEmpty && s.direction.sends && !s.disabled {
+            m.attributes += s.sendRIDs.map { SDPAttribute(RID(id: $0, direction: .send)) }
+            m.append(Simulcast(send: s.sendRIDs.map { [Simulcast.Stream(rid: $0)] }))
+        } else if let stream {
+            m.attributes += RTPLines.sources(stream, withRTX: s.codecs.contains { $0.isRTX })
+        }
         offer.media.append(m)
     }
     return offer
@@ -149,6 +157,9 @@ private func validate(_ s: OfferSection) throws(SDPBuildError) {
         guard (1...255).contains(e.id), ids.insert(e.id).inserted, Scan.isVisible(Substring(e.uri)) else {
             throw .invalidOptions("section \(s.mid): bad or duplicate extmap id \(e.id)")
         }
+    }
+    guard s.sendRIDs.allSatisfy({ RID.isValidID(Substring($0)) }), Set(s.sendRIDs).count == s.sendRIDs.count else {
+        throw .invalidOptions("section \(s.mid): bad or duplicate rid")
     }
     if let stream = s.stream, !RTPLines.isValidStream(stream) {
         throw .invalidOptions("section \(s.mid): stream identifiers must be visible ASCII without spaces")

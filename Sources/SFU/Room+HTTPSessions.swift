@@ -142,6 +142,7 @@ extension Room {
             add.type = m.kind == .audio ? .audio : .video
             add.source = m.kind == .audio ? .microphone : .camera
             add.name = m.kind == .audio ? "audio" : "video"
+            if m.kind == .video { add.layers = Self.simulcastLayers(of: m) }
             addTrack(add, from: participant)
         }
         guard !participant.tracks.isEmpty else { throw .notAllowed("the token's canPublishSources allow none of these tracks") }
@@ -152,6 +153,30 @@ extension Room {
         // Requests the offer did not carry (a section without a usable codec) are dropped.
         for (sid, track) in participant.tracks where !track.isNegotiated { participant.tracks[sid] = nil }
         return answered(participant, sdp: answer, trackSids: published)
+    }
+
+    /// The VideoLayers a LiveKit SDK would announce for a simulcast section (RFC 8853
+    /// `a=simulcast:send`): one per rid the ingress can rank (q/h/f, low/mid/high, 0/1/2), with
+    /// the rid's max-width/max-height/max-br restrictions (RFC 8851 §5) where given. Empty
+    /// without simulcast, or with rids of no known rank (then forwarded as one stream).
+    static func simulcastLayers(of m: MediaDescription) -> [Livekit_VideoLayer] {
+        guard let simulcast = m.simulcast, simulcast.send.count > 1 else { return [] }
+        let restrictions = Dictionary(m.rids.filter { $0.direction == .send }.map { ($0.id, $0.restrictions) }) { first, _ in first }
+        var layers: [Livekit_VideoLayer] = []
+        for alternatives in simulcast.send {
+            guard let rid = alternatives.first?.rid else { continue }
+            let rank = PublisherIngress.rank(of: rid)
+            guard rank > 0, !layers.contains(where: { Self.rank(of: $0.quality) == rank }) else { return [] }
+            var layer = Livekit_VideoLayer()
+            layer.quality = rank == 1 ? .low : rank == 2 ? .medium : .high
+            layer.rid = rid
+            let limits = restrictions[rid]
+            layer.width = limits?["max-width"].flatMap { UInt32($0) } ?? 0
+            layer.height = limits?["max-height"].flatMap { UInt32($0) } ?? 0
+            layer.bitrate = limits?["max-br"].flatMap { UInt32($0) } ?? 0
+            layers.append(layer)
+        }
+        return layers.sorted { Self.rank(of: $0.quality) < Self.rank(of: $1.quality) }
     }
 
     private func view(_ sdp: String, participant: Participant, available: [(track: PublishedTrack, publisherSid: String)])

@@ -22,6 +22,13 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(help: "Measured duration, e.g. 60s, 2m.") var duration = "60s"
     @Option(help: "Media flows this long before measuring, e.g. 3s.") var warmup = "3s"
     @Option(name: .customLong("video-bitrate"), help: "VP8 target in kbit/s.") var videoBitrate = 1500
+    @Flag(help: "Video publishers send three simulcast layers (q 160x90, h 320x180, f 640x360 at --video-bitrate).")
+    var simulcast = false
+    @Option(name: .customLong("video-file"),
+            help: "Publish this VP8 IVF file in a loop instead of the synthetic picture (with --simulcast: three, lowest layer first).")
+    var videoFiles: [String] = []
+    @Option(name: .customLong("audio-file"), help: "Publish this Ogg Opus file (20 ms packets) in a loop instead of the synthetic tone.")
+    var audioFile: String?
     @Option(name: .customLong("max-loss"), help: "Fail above this loss, in percent.") var maxLoss = 1.0
     @Option(name: .customLong("protocol"), help: "Signalling: whip (WHIP to publish, WHEP to view) or livekit (/rtc, as the SDKs).")
     var signalling = "whip"
@@ -48,6 +55,9 @@ struct LoadTestCommand: AsyncParsableCommand {
         options.duration = seconds
         options.warmup = warm
         options.videoBitrateKbps = videoBitrate
+        options.simulcast = simulcast
+        options.videoFiles = videoFiles
+        options.audioFile = audioFile
         options.maxLoss = maxLoss / 100
         options.jsonPath = json
         options.signalling = protocolChoice

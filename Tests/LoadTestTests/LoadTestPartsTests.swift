@@ -1,4 +1,7 @@
+import DTLS
+import ICE
 @testable import LoadTest
+import SDP
 import XCTest
 
 final class LoadTestPartsTests: XCTestCase {
@@ -50,11 +53,73 @@ final class LoadTestPartsTests: XCTestCase {
 
     func testEncodedMediaHitsItsBitrate() throws {
         let media = try EncodedMedia.make(videoBitrateKbps: 1500, seconds: 1)
-        XCTAssertTrue(media.video.first?.isKeyframe == true, "the loop starts with a keyframe")
-        XCTAssertEqual(media.video.count, 30)
+        XCTAssertEqual(media.videoLayers.count, 1)
+        XCTAssertNil(media.videoLayers[0].rid)
+        XCTAssertTrue(media.videoLayers[0].frames.first?.isKeyframe == true, "the loop starts with a keyframe")
+        XCTAssertEqual(media.videoLayers[0].frames.count, 30)
         XCTAssertEqual(media.measuredVideoKbps, 1500, accuracy: 450, "\(media.measuredVideoKbps)")
         XCTAssertEqual(media.audio.count, 50)
         let low = try EncodedMedia.make(videoBitrateKbps: 300, seconds: 1)
         XCTAssertEqual(low.measuredVideoKbps, 300, accuracy: 150, "the picture detail follows the target: \(low.measuredVideoKbps)")
+    }
+
+    func testSimulcastMediaHasThreeLayersLowestFirst() throws {
+        let media = try EncodedMedia.make(videoBitrateKbps: 1500, seconds: 1, simulcast: true)
+        XCTAssertEqual(media.videoLayers.map(\.rid), ["q", "h", "f"])
+        XCTAssertEqual(media.videoLayers.map(\.width), [160, 320, 640])
+        XCTAssertEqual(media.videoLayers.map(\.height), [90, 180, 360])
+        for layer in media.videoLayers {
+            XCTAssertEqual(layer.frames.count, 30, "every layer has the same frame timing")
+            XCTAssertTrue(layer.frames[0].isKeyframe)
+        }
+        let rates = media.videoLayers.map(\.measuredKbps)
+        XCTAssertTrue(rates[0] < rates[1] && rates[1] < rates[2], "\(rates)")
+        XCTAssertEqual(rates[2], 1500, accuracy: 450)
+    }
+
+    func testSimulcastOfferAnnouncesRIDsWithoutSSRCs() throws {
+        let certificate = try DTLSCertificate.generateSelfSigned()
+        let (sdp, outgoing) = try ClientOffer.make(sending: true, ice: .random(), certificate: certificate,
+                                                   audioSections: 1, videoSections: 1, videoRIDs: ["q", "h", "f"])
+        let offer = try SessionDescription(parsing: sdp)
+        let video = try XCTUnwrap(offer.media.first { $0.kind == .video })
+        XCTAssertEqual(video.rids.map(\.id), ["q", "h", "f"])
+        XCTAssertTrue(video.rids.allSatisfy { $0.direction == .send })
+        XCTAssertEqual(video.simulcast?.send.map { $0.map(\.rid) }, [["q"], ["h"], ["f"]])
+        XCTAssertTrue(video.ssrcs.isEmpty, "layer SSRCs are learned from the RID extension (RFC 8853 §5.2)")
+        XCTAssertEqual(video.msids.first?.trackID, "video-1")
+        XCTAssertEqual(Set(video.extMaps.map(\.uri)), [ClientOffer.absCaptureTimeURI, ClientOffer.midURI, ClientOffer.ridURI])
+        let audio = try XCTUnwrap(offer.media.first { $0.kind == .audio })
+        XCTAssertEqual(audio.ssrcs.count, 1, "audio keeps its SSRC")
+        XCTAssertNil(audio.simulcast)
+
+        XCTAssertEqual(outgoing.filter(\.isVideo).map(\.rid), ["q", "h", "f"])
+        XCTAssertEqual(outgoing.filter(\.isVideo).map(\.layer), [0, 1, 2])
+        XCTAssertEqual(Set(outgoing.filter(\.isVideo).map(\.ssrc)).count, 3)
+        XCTAssertEqual(Set(outgoing.filter(\.isVideo).compactMap(\.mid)), [video.mid!])
+    }
+
+    func testAcceptedLayersFollowTheAnswer() throws {
+        let certificate = try DTLSCertificate.generateSelfSigned()
+        let (offerSDP, outgoing) = try ClientOffer.make(sending: true, ice: .random(), certificate: certificate,
+                                                        audioSections: 1, videoSections: 1, videoRIDs: ["q", "h", "f"])
+        let offer = try SessionDescription(parsing: offerSDP)
+        func answer(acceptSimulcast: Bool, dropping rid: String? = nil) throws -> String {
+            var text = offerSDP
+            if let rid { text = text.replacingOccurrences(of: "a=rid:\(rid) send\r\n", with: "")
+                .replacingOccurrences(of: "a=simulcast:send q;h;f", with: "a=simulcast:send " + ["q", "h", "f"].filter { $0 != rid }.joined(separator: ";")) }
+            var options = SDPAnswerOptions(iceUfrag: "abcd", icePwd: "abcdefghijklmnopqrstuvwx",
+                                           fingerprint: Fingerprint(sha256: certificate.fingerprint.bytes))
+            options.acceptSimulcast = acceptSimulcast
+            return try makeAnswer(to: try SessionDescription(parsing: text), options: options).serialized()
+        }
+        XCTAssertEqual(offer.media.count, 2)
+        XCTAssertEqual(try ClientOffer.accepted(outgoing, answer: answer(acceptSimulcast: true)).compactMap(\.rid), ["q", "h", "f"])
+        XCTAssertEqual(try ClientOffer.accepted(outgoing, answer: answer(acceptSimulcast: true, dropping: "h")).compactMap(\.rid), ["q", "f"])
+        let declined = try ClientOffer.accepted(outgoing, answer: answer(acceptSimulcast: false))
+        XCTAssertEqual(declined.filter(\.isVideo).count, 1, "simulcast declined: the top layer alone")
+        XCTAssertEqual(declined.filter(\.isVideo).first?.layer, 2)
+        XCTAssertNil(declined.filter(\.isVideo).first?.rid)
+        XCTAssertEqual(declined.filter { !$0.isVideo }.count, 1)
     }
 }

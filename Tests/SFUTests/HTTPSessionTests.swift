@@ -63,6 +63,40 @@ final class HTTPSessionTests: SFUTestCase {
         _ = try await sam.inbox.first("obs left") { r in r.update(for: "obs").flatMap { $0.state == .disconnected ? $0 : nil } }
     }
 
+    func testWHIPSimulcastOfferPublishesLayersForDynacast() async throws {
+        // Chrome's own simulcast offer (a=rid f/h/q send, a=simulcast:send f;h;q), POSTed as WHIP.
+        let room = try await manager.roomForJoin(named: SFUTestCase.roomName)
+        let answer = try await room.startHTTPSession(.whip, request: JoinRequest(identity: "obs", grant: grant(canPublish: true)),
+                                                     offer: try SDPFixture.chromeSimulcastOffer.text())
+        let sdp = try SessionDescription(parsing: answer.sdp)
+        let video = try XCTUnwrap(sdp.media.first { $0.kind == .video && $0.port != 0 })
+        XCTAssertEqual(video.simulcast?.recv.map { $0.map(\.rid) }, [["f"], ["h"], ["q"]], "simulcast accepted (RFC 8853 §5.3)")
+        let maybeInfo = await room.participantInfo(identity: "obs")
+        let info = try XCTUnwrap(maybeInfo)
+        let camera = try XCTUnwrap(info.tracks.first { $0.type == .video })
+        XCTAssertEqual(camera.layers.map(\.quality), [.low, .medium, .high], "the layers a LiveKit SDK would announce")
+        XCTAssertEqual(camera.layers.map(\.rid), ["q", "h", "f"])
+        XCTAssertTrue(camera.simulcast)
+        let audio = try XCTUnwrap(info.tracks.first { $0.type == .audio })
+        XCTAssertTrue(audio.layers.isEmpty)
+    }
+
+    func testSimulcastLayersFromRIDs() throws {
+        func layers(_ lines: String) throws -> [Livekit_VideoLayer] {
+            let text = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
+                + "a=mid:0\r\na=sendonly\r\na=rtpmap:96 VP8/90000\r\n" + lines
+            return Room.simulcastLayers(of: try XCTUnwrap(try SessionDescription(parsing: text).media.first))
+        }
+        let named = try layers("a=rid:0 send max-width=320;max-height=180;max-br=300000\r\na=rid:2 send\r\na=rid:1 send\r\na=simulcast:send 0;2;1\r\n")
+        XCTAssertEqual(named.map(\.quality), [.low, .medium, .high], "ranked by rid, lowest first")
+        XCTAssertEqual(named.map(\.rid), ["0", "1", "2"])
+        XCTAssertEqual(named.first.map { [$0.width, $0.height, $0.bitrate] }, [320, 180, 300_000], "RFC 8851 restrictions")
+        XCTAssertTrue(try layers("a=rid:f send\r\na=simulcast:send f\r\n").isEmpty, "one stream is not simulcast")
+        XCTAssertTrue(try layers("a=rid:a send\r\na=rid:b send\r\na=simulcast:send a;b\r\n").isEmpty, "rids of no known rank")
+        XCTAssertTrue(try layers("a=rid:f send\r\na=rid:high send\r\na=simulcast:send f;high\r\n").isEmpty, "two rids of one rank")
+        XCTAssertTrue(try layers("").isEmpty)
+    }
+
     func testWHEPAnswerKeepsTheViewersNumbersAndMapsThePublishers() async throws {
         let room = try await manager.roomForJoin(named: SFUTestCase.roomName)
         let published = try await whipPublish(room)
