@@ -12,7 +12,11 @@ For each scenario both servers are started fresh and driven by the same
   clear under SRTP, and both servers pass them through unchanged);
 - loss and viewer-measured latency from the load generator; RSS at the end.
 
-    python3 Benchmarks/peers/compare.py [--sizes 10,100,500] [--meeting 10] [--seconds 15]
+    python3 Benchmarks/peers/compare.py [--sizes 10,100,500] [--meeting 10] [--seconds 15] [--realtime 10]
+
+--realtime N gives both servers SCHED_FIFO priority N: Switchboard's media thread through
+`rtc.realtime_priority`, every thread of the Pion process with `chrt -a -f -p N` (Go schedules
+goroutines over all of its threads, so there is no one media thread to pick).
 
 Needs: a release build (swift build -c release --product switchboard), the Pion forwarder
 (Benchmarks/peers/build.sh; apt-get install golang-go golang-github-pion-webrtc.v3-dev) and
@@ -54,7 +58,7 @@ def rss_mb(pid):
 
 
 class Server:
-    def __init__(self, kind, binary, pion, work):
+    def __init__(self, kind, binary, pion, work, realtime=0):
         self.kind = kind
         self.http = free_port()
         self.udp = free_port(socket.SOCK_DGRAM)
@@ -62,6 +66,8 @@ class Server:
             config = os.path.join(work, "config.yaml")
             with open(config, "w") as f:
                 f.write("limits:\n  join_burst: 5000\n  joins_per_second: 1000\n")
+                if realtime:
+                    f.write(f"rtc:\n  realtime_priority: {realtime}\n")
             cmd = [binary, "serve", "--dev", "--port", str(self.http), "--udp-port", str(self.udp), "--log-level", "warning",
                    "--data-dir", os.path.join(work, f"data-{self.http}"), "--config", config, "--web-dir", ""]
         else:
@@ -76,6 +82,19 @@ class Server:
                 if time.monotonic() > deadline or self.proc.poll() is not None:
                     raise RuntimeError(f"{kind} did not start")
                 time.sleep(0.1)
+        if realtime and kind != "switchboard":
+            subprocess.run(["chrt", "-a", "-f", "-p", str(realtime), str(self.proc.pid)], check=True)
+        if realtime and "FIFO" not in self.policies():
+            raise RuntimeError(f"{kind}: no thread runs SCHED_FIFO ({self.policies()})")
+
+    def policies(self):
+        """Scheduling policy of each thread of the server (field 41 of /proc/<pid>/task/<tid>/stat)."""
+        names = {0: "OTHER", 1: "FIFO", 2: "RR"}
+        found = set()
+        for tid in os.listdir(f"/proc/{self.proc.pid}/task"):
+            with open(f"/proc/{self.proc.pid}/task/{tid}/stat") as f:
+                found.add(names.get(int(f.read().rsplit(")", 1)[1].split()[38]), "other"))
+        return found
 
     def stop(self):
         if self.proc.poll() is None:
@@ -157,7 +176,7 @@ def percentile(values, q):
 
 def run(kind, args, scenario, work):
     publishers, viewers, bitrate = scenario["publishers"], scenario["viewers"], scenario["bitrate"]
-    server = Server(kind, args.binary, args.pion, work)
+    server = Server(kind, args.binary, args.pion, work, args.realtime)
     report_path = os.path.join(work, f"{kind}-{scenario['name']}.json")
     pcap = os.path.join(work, f"{kind}-{scenario['name']}.pcap")
     try:
@@ -214,6 +233,7 @@ def main():
     parser.add_argument("--bitrate", type=int, default=1500, help="VP8 kbit/s per publisher")
     parser.add_argument("--large-bitrate", type=int, default=300, help="VP8 kbit/s when N >= 500")
     parser.add_argument("--json", help="write all results here")
+    parser.add_argument("--realtime", type=int, default=0, help="SCHED_FIFO priority for both servers (0: normal scheduling)")
     args = parser.parse_args()
     scenarios = [{"name": f"1->{n}", "publishers": 1, "viewers": n, "bitrate": args.bitrate if n < 500 else args.large_bitrate}
                  for n in map(int, args.sizes.split(",")) if n > 0]

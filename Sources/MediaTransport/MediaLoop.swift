@@ -48,9 +48,16 @@ public final class MediaLoop: @unchecked Sendable {
     /// Maximum UDP payload we accept or send; anything larger is truncated by the kernel and dropped.
     static let slotSize = 1600
 
-    init(sockets: [UDPSocket], batchSize: Int = 64, tickInterval: Duration = .milliseconds(20)) throws(UDPSocketError) {
+    /// SCHED_FIFO priority for the loop thread (1-99), nil for normal scheduling. On a machine
+    /// the media thread shares with other busy processes, a real-time thread runs as soon as a
+    /// datagram arrives instead of waiting out another thread's time slice (docs/benchmarks.md).
+    private let realtimePriority: Int32?
+
+    init(sockets: [UDPSocket], batchSize: Int = 64, tickInterval: Duration = .milliseconds(20),
+         realtimePriority: Int32? = nil) throws(UDPSocketError) {
         self.sockets = sockets
         self.tickInterval = tickInterval
+        self.realtimePriority = realtimePriority
         receiveSlab = DatagramSlab(capacity: batchSize, slotSize: MediaLoop.slotSize)
         sendSlabs = sockets.map { _ in DatagramSlab(capacity: batchSize, slotSize: MediaLoop.slotSize) }
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -72,12 +79,22 @@ public final class MediaLoop: @unchecked Sendable {
         _ = epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event)
     }
 
-    /// Starts the loop on its own thread.
-    func start() {
-        guard !running.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    /// Starts the loop on its own thread. Returns why the real-time priority asked for could not
+    /// be set (the loop then runs with normal scheduling), nil otherwise.
+    @discardableResult
+    func start() -> String? {
+        guard !running.exchange(true, ordering: .acquiringAndReleasing) else { return nil }
         let thread = Thread { [self] in self.run() }
         thread.name = "sb-media"
         thread.start()
+        guard let priority = realtimePriority else { return nil }
+        for _ in 0..<200 where loopThread.load(ordering: .acquiring) == 0 { usleep(5_000) }
+        let id = loopThread.load(ordering: .acquiring)
+        guard id != 0 else { return "the media thread did not start within 1 s" }
+        var parameters = sched_param()
+        parameters.sched_priority = priority
+        let status = pthread_setschedparam(pthread_t(id), SCHED_FIFO, &parameters)
+        return status == 0 ? nil : "SCHED_FIFO \(priority): \(String(cString: strerror(status))) (needs CAP_SYS_NICE or an RLIMIT_RTPRIO)"
     }
 
     /// Stops the loop and waits (bounded) for its thread to finish.

@@ -15,15 +15,18 @@ public struct TransportConfiguration: Sendable {
     public var consentTimeout: Duration
     /// nil generates a fresh ECDSA P-256 certificate at start-up.
     public var certificate: DTLSCertificate?
+    /// SCHED_FIFO priority (1-99) of the media thread; nil keeps normal scheduling.
+    public var realtimePriority: Int32?
 
     public init(bindAddresses: [String] = ["0.0.0.0"], udpPort: UInt16 = 7882, nodeIPs: [String] = [],
                 srtpProfiles: [SRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80],
-                consentTimeout: Duration = .seconds(30), certificate: DTLSCertificate? = nil) {
+                consentTimeout: Duration = .seconds(30), certificate: DTLSCertificate? = nil, realtimePriority: Int32? = nil) {
         self.bindAddresses = bindAddresses
         self.udpPort = udpPort
         self.nodeIPs = nodeIPs
         self.srtpProfiles = srtpProfiles
         self.consentTimeout = consentTimeout
         self.certificate = certificate
+        self.realtimePriority = realtimePriority
     }
 }

@@ -61,11 +61,13 @@ public final class TransportServer: DatagramHandler, @unchecked Sendable {
         guard !sockets.isEmpty else { throw .badAddress("no bind address") }
         localAddresses = sockets.map(\.localAddress)
         candidates = try TransportServer.hostCandidates(nodeIPs: configuration.nodeIPs, sockets: sockets)
-        do { loop = try MediaLoop(sockets: sockets) } catch { throw .socket(error) }
+        do { loop = try MediaLoop(sockets: sockets, realtimePriority: configuration.realtimePriority) } catch { throw .socket(error) }
         loop.handler = self
     }
 
-    public func start() { loop.start() }
+    /// Starts the media thread; returns why its real-time priority could not be set, if it could not.
+    @discardableResult
+    public func start() -> String? { loop.start() }
 
     /// Closes every transport (sending close_notify) and stops the media thread.
     public func stop() {

@@ -139,6 +139,12 @@ public enum ConfigurationFile {
                         }
                         config.maxSubscriberBitrate = n
                     case "consent_timeout": config.consentTimeoutSeconds = try seconds(v, name)
+                    case "realtime_priority":
+                        // 0 (or absent): normal scheduling.
+                        guard let s = v.string, let n = Int32(s), (0...99).contains(n) else {
+                            throw .invalid(key: name, reason: "expected a SCHED_FIFO priority 1...99, or 0 for normal scheduling")
+                        }
+                        config.realtimePriority = n == 0 ? nil : n
                     case "dtls_certificate": config.dtlsCertificateFile = try string(v, name)
                     case "dtls_key": config.dtlsKeyFile = try string(v, name)
                     case "srtp_profiles":

@@ -19,6 +19,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logLevel: String = "info"
     public var srtpProfiles: [SRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80]
     public var consentTimeoutSeconds: Double = 30
+    /// `rtc.realtime_priority`: SCHED_FIFO priority (1-99) for the media thread; nil: normal.
+    public var realtimePriority: Int32?
     /// PEM files for the DTLS certificate; both nil generates one at start-up.
     public var dtlsCertificateFile: String?
     public var dtlsKeyFile: String?

@@ -53,7 +53,7 @@ public final class SwitchboardServer: Sendable {
         transports = try TransportServer(configuration: TransportConfiguration(
             bindAddresses: configuration.bindAddresses, udpPort: configuration.udpPort, nodeIPs: configuration.nodeIPs,
             srtpProfiles: configuration.srtpProfiles, consentTimeout: .milliseconds(Int(configuration.consentTimeoutSeconds * 1000)),
-            certificate: certificate))
+            certificate: certificate, realtimePriority: configuration.realtimePriority))
         store = try SwitchboardStore(dataDirectory: URL(fileURLWithPath: configuration.dataDirectory))
         var roomDefaults = RoomDefaults()
         roomDefaults.emptyTimeout = configuration.emptyTimeoutSeconds
@@ -107,7 +107,11 @@ public final class SwitchboardServer: Sendable {
         egress.recoverUnfinished()
         // Before rooms open: what a previous run left undelivered goes first.
         webhooks?.start()
-        transports.start()
+        if let problem = transports.start() {
+            logger.warning("rtc.realtime_priority not applied, the media thread runs with normal scheduling: \(problem)")
+        } else if let priority = configuration.realtimePriority {
+            logger.notice("media thread: SCHED_FIFO priority \(priority)")
+        }
         await rooms.start()
         for address in transports.localAddresses {
             logger.notice("media: listening on UDP \(address)")

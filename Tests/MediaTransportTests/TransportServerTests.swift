@@ -89,6 +89,41 @@ final class TransportServerTests: XCTestCase {
         }
     }
 
+    /// Our threads: tid -> (name, scheduling policy: field 41 of /proc/self/task/<tid>/stat).
+    private func threadPolicies() throws -> [String: (name: String, policy: Int)] {
+        var threads: [String: (name: String, policy: Int)] = [:]
+        for tid in try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") {
+            guard let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
+                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            threads[tid] = (String(stat[stat.index(after: open)..<close]), Int(fields[38]) ?? -1) // field 41 = 39th after the name
+        }
+        return threads
+    }
+
+    func testRealtimePriorityIsAppliedToTheMediaThreadOnly() throws {
+        let before = try threadPolicies()
+        let server = try TransportServer(configuration: TransportConfiguration(
+            bindAddresses: ["127.0.0.1"], udpPort: 0, consentTimeout: .seconds(5), realtimePriority: 3))
+        let problem = server.start()
+        defer { server.stop() }
+        let after = try threadPolicies()
+        let started = after.filter { before[$0.key] == nil && $0.value.name == "sb-media" }
+        XCTAssertEqual(started.count, 1, "\(after)")
+        if let problem {
+            // Without CAP_SYS_NICE the loop runs normally and says why.
+            XCTAssertTrue(problem.contains("SCHED_FIFO 3"), problem)
+            XCTAssertEqual(started.values.map(\.policy), [Int(SCHED_OTHER)])
+        } else {
+            XCTAssertEqual(started.values.map(\.policy), [Int(SCHED_FIFO)])
+            XCTAssertEqual(after.filter { started[$0.key] == nil && $0.value.policy == Int(SCHED_FIFO) }.count, 0,
+                           "no other thread is real-time: \(after)")
+        }
+        let normal = try TransportServer(configuration: TransportConfiguration(bindAddresses: ["127.0.0.1"], udpPort: 0))
+        XCTAssertNil(normal.start())
+        normal.stop()
+    }
+
     func testIPv4AndIPv6SocketsEachCarryATransport() throws {
         let dual = try TransportServer(configuration: TransportConfiguration(
             bindAddresses: ["127.0.0.1", "::1"], udpPort: 0, consentTimeout: .seconds(5)))

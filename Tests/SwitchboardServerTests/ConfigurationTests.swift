@@ -75,6 +75,20 @@ final class ConfigurationTests: XCTestCase {
         }
     }
 
+    func testRealtimePrioritySetting() throws {
+        var config = ServerConfiguration()
+        XCTAssertNil(config.realtimePriority, "normal scheduling unless asked")
+        try ConfigurationFile.apply(yaml: "rtc:\n  realtime_priority: 10\n", to: &config)
+        XCTAssertEqual(config.realtimePriority, 10)
+        try ConfigurationFile.apply(yaml: "rtc:\n  realtime_priority: 0\n", to: &config)
+        XCTAssertNil(config.realtimePriority)
+        for bad in ["100", "-1", "high"] {
+            XCTAssertThrowsError(try ConfigurationFile.apply(yaml: "rtc:\n  realtime_priority: \(bad)\n", to: &config)) {
+                XCTAssertTrue("\($0)".contains("rtc.realtime_priority"), "\($0)")
+            }
+        }
+    }
+
     func testTLSAndCORSSettings() throws {
         var config = ServerConfiguration()
         config.development = true
