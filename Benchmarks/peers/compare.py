@@ -92,8 +92,11 @@ class Server:
         names = {0: "OTHER", 1: "FIFO", 2: "RR"}
         found = set()
         for tid in os.listdir(f"/proc/{self.proc.pid}/task"):
-            with open(f"/proc/{self.proc.pid}/task/{tid}/stat") as f:
-                found.add(names.get(int(f.read().rsplit(")", 1)[1].split()[38]), "other"))
+            try:
+                with open(f"/proc/{self.proc.pid}/task/{tid}/stat") as f:
+                    found.add(names.get(int(f.read().rsplit(")", 1)[1].split()[38]), "other"))
+            except FileNotFoundError:
+                pass  # the thread exited meanwhile
         return found
 
     def stop(self):

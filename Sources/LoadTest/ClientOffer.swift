@@ -127,7 +127,7 @@ enum ClientOffer {
             let received = section?.simulcast.map { Set($0.recv.flatMap { $0.map(\.rid) }) } ?? []
             if received.contains(rid) {
                 result.append(stream)
-            } else if received.isEmpty, section?.port != 0,
+            } else if received.isEmpty, let section, section.port != 0,
                       stream.layer == outgoing.filter({ $0.mid == mid }).map(\.layer).max() {
                 var single = stream
                 single.rid = nil

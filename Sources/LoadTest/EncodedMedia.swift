@@ -23,7 +23,7 @@ struct EncodedMedia: Sendable {
         var frameInterval: Int64 = EncodedMedia.videoFrameInterval
 
         /// RTP timestamp step per frame (90 kHz clock).
-        var timestampStep: UInt32 { UInt32(truncatingIfNeeded: frameInterval * 90_000 / 1_000_000_000) }
+        var timestampStep: UInt32 { UInt32(truncatingIfNeeded: (frameInterval * 90_000 + 500_000_000) / 1_000_000_000) }
         var framesPerSecond: Double { 1e9 / Double(frameInterval) }
 
         /// Measured bitrate of one loop, in kbit/s (payload bytes only).
@@ -50,33 +50,15 @@ struct EncodedMedia: Sendable {
     /// `simulcast`: three layers (q 160x90, h 320x180, f 640x360 at `videoBitrateKbps`), each a
     /// loop of its own with the same frame timing.
     static func make(videoBitrateKbps: Int = 1500, seconds: Int = 2, simulcast: Bool = false) throws -> EncodedMedia {
-        let plan: [(rid: String?, scale: Int, bitrateShare: Double)] = simulcast
-            ? simulcastLayers.map { ($0.rid, $0.scale, $0.bitrateShare) } : [(nil, 1, 1)]
-        let layers = try plan.map { layer in
-            try encodeVideo(rid: layer.rid, width: 640 / layer.scale, height: 360 / layer.scale,
-                            kbps: max(30, Int(Double(videoBitrateKbps) * layer.bitrateShare)), frames: 30 * seconds)
-        }
-
-        let opus = try OpusEncoder(channels: 2, application: .audio, bitrate: 48_000)
-        var audio: [[UInt8]] = []
-        for packet in 0..<50 {
-            var pcm = [Int16](repeating: 0, count: OpusEncoder.samplesPerChannelPer20ms * 2)
-            for i in 0..<OpusEncoder.samplesPerChannelPer20ms {
-                let t = Double(packet * OpusEncoder.samplesPerChannelPer20ms + i) / 48_000
-                let sample = Int16(8000 * sin(2 * Double.pi * 440 * t) + 3000 * sin(2 * Double.pi * 1320 * t))
-                pcm[2 * i] = sample
-                pcm[2 * i + 1] = sample
-            }
-            audio.append(try opus.encode(pcm: pcm))
-        }
-        return EncodedMedia(videoLayers: layers, audio: audio)
+        EncodedMedia(videoLayers: try makeVideo(videoBitrateKbps: videoBitrateKbps, seconds: seconds, simulcast: simulcast),
+                     audio: try makeAudio())
     }
 
     /// The run's media: from files where given (one IVF per video layer, with simulcast three,
-    /// lowest first, sent as q/h/f; an Ogg Opus file), the rest made by `make`.
+    /// lowest first, sent as q/h/f; an Ogg Opus file), the rest made here. Files are checked
+    /// before anything is encoded.
     static func load(videoFiles: [String], audioFile: String?, simulcast: Bool, videoBitrateKbps: Int) throws -> EncodedMedia {
-        let made = videoFiles.isEmpty || audioFile == nil ? try make(videoBitrateKbps: videoBitrateKbps, simulcast: simulcast) : nil
-        var layers = made?.videoLayers ?? []
+        var layers: [VideoLayer] = []
         if !videoFiles.isEmpty {
             guard videoFiles.count == (simulcast ? simulcastLayers.count : 1) else {
                 throw MediaFileError.invalid(simulcast ? "--simulcast takes three --video-file, lowest layer first"
@@ -89,8 +71,35 @@ struct EncodedMedia: Sendable {
                 throw MediaFileError.invalid("--video-file layers must grow in size, lowest first: \(layers.map { "\($0.width)x\($0.height)" })")
             }
         }
-        let audio = try audioFile.map { try MediaFiles.opusPackets(ogg: MediaFiles.read($0), name: $0) } ?? made?.audio ?? []
+        let audio = try audioFile.map { try MediaFiles.opusPackets(ogg: MediaFiles.read($0), name: $0) } ?? makeAudio()
+        if layers.isEmpty { layers = try makeVideo(videoBitrateKbps: videoBitrateKbps, seconds: 2, simulcast: simulcast) }
         return EncodedMedia(videoLayers: layers, audio: audio)
+    }
+
+    private static func makeVideo(videoBitrateKbps: Int, seconds: Int, simulcast: Bool) throws -> [VideoLayer] {
+        let plan: [(rid: String?, scale: Int, bitrateShare: Double)] = simulcast
+            ? simulcastLayers.map { ($0.rid, $0.scale, $0.bitrateShare) } : [(nil, 1, 1)]
+        return try plan.map { layer in
+            try encodeVideo(rid: layer.rid, width: 640 / layer.scale, height: 360 / layer.scale,
+                            kbps: max(30, Int(Double(videoBitrateKbps) * layer.bitrateShare)), frames: 30 * seconds)
+        }
+    }
+
+    /// 1 s of a two-tone chord, 20 ms packets.
+    private static func makeAudio() throws -> [[UInt8]] {
+        let opus = try OpusEncoder(channels: 2, application: .audio, bitrate: 48_000)
+        var audio: [[UInt8]] = []
+        for packet in 0..<50 {
+            var pcm = [Int16](repeating: 0, count: OpusEncoder.samplesPerChannelPer20ms * 2)
+            for i in 0..<OpusEncoder.samplesPerChannelPer20ms {
+                let t = Double(packet * OpusEncoder.samplesPerChannelPer20ms + i) / 48_000
+                let sample = Int16(8000 * sin(2 * Double.pi * 440 * t) + 3000 * sin(2 * Double.pi * 1320 * t))
+                pcm[2 * i] = sample
+                pcm[2 * i + 1] = sample
+            }
+            audio.append(try opus.encode(pcm: pcm))
+        }
+        return audio
     }
 
     /// Measured bitrate of all video layers together, in kbit/s.

@@ -20,7 +20,7 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
     let incoming: [UInt32: Bool]
     private let connection: SignalConnection
     /// Bit i: simulcast layer i is enabled (SubscribedQualityUpdate); all until told otherwise.
-    private let enabledLayers = LayerMask()
+    private let enabledLayers: LayerMask
 
     func sends(layer: Int) -> Bool { enabledLayers.bits.load(ordering: .relaxed) & (1 << UInt8(min(layer, 7))) != 0 }
 
@@ -41,6 +41,8 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
     ///   videoLayers (publisher): more than one is simulcast, announced in the AddTrackRequest.
     init(url: String, token: String, publish: (audio: Bool, video: Bool)?, expectedTracks: Int,
          certificate: DTLSCertificate, videoLayers: [EncodedMedia.VideoLayer] = []) async throws {
+        let layerMask = LayerMask()
+        enabledLayers = layerMask
         let query = "access_token=\(token)&protocol=16&sdk=swift&auto_subscribe=\(publish == nil ? 1 : 0)&adaptive_stream=0"
         connection = try await SignalConnection.open(url: "\(url)/rtc?\(query)")
         do {
@@ -50,10 +52,9 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
             connection.startPinging(every: max(1, Int(join.pingInterval)))
             let ice = ICECredentials.random()
             if let publish {
-                (peer, outgoing) = try await Self.publish(publish, layers: videoLayers, on: connection, ice: ice, certificate: certificate)
-                incoming = [:]
-                connection.answerOffers(nil)
-                connection.onQualityUpdate { [enabledLayers] update in
+                // Before the first AddTrackRequest: the first dynacast update may come while
+                // ICE and DTLS are still connecting, and the server sends each change once.
+                connection.onQualityUpdate { [layerMask] update in
                     // Layers by quality, lowest first, as announced in the AddTrackRequest.
                     let qualities = update.subscribedCodecs.first?.qualities ?? update.subscribedQualities
                     var mask: UInt8 = 0
@@ -65,8 +66,11 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
                         default: break
                         }
                     }
-                    enabledLayers.bits.store(mask, ordering: .relaxed)
+                    layerMask.bits.store(mask, ordering: .relaxed)
                 }
+                (peer, outgoing) = try await Self.publish(publish, layers: videoLayers, on: connection, ice: ice, certificate: certificate)
+                incoming = [:]
+                connection.answerOffers(nil)
             } else {
                 (peer, incoming) = try await Self.subscribe(expecting: expectedTracks, on: connection, ice: ice, certificate: certificate)
                 outgoing = []
@@ -87,7 +91,7 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
             add.type = isVideo ? .video : .audio
             add.source = isVideo ? .camera : .microphone
             add.name = isVideo ? "video" : "audio"
-            if isVideo { add.width = 640; add.height = 360 }
+            if isVideo, let top = layers.last { add.width = UInt32(top.width); add.height = UInt32(top.height) }
             if isVideo && simulcast {
                 // As the SDKs announce simulcast: one VideoLayer per encoding, lowest first.
                 let qualities: [Livekit_VideoQuality] = [.low, .medium, .high]
@@ -264,19 +268,19 @@ final class SignalConnection: Sendable {
     }
 
     private func received(_ response: Livekit_SignalResponse) {
-        let (handler, qualityHandler) = state.withLock { state in
-            if state.handling { return (state.handler, state.qualityHandler) }
+        if case .subscribedQualityUpdate(let update)? = response.message, let quality = state.withLock({ $0.qualityHandler }) {
+            quality(update)
+            return
+        }
+        let handler: (@Sendable (Livekit_SessionDescription) -> Livekit_SessionDescription?)? = state.withLock { state in
+            if state.handling { return state.handler }
             state.buffer.append(response)
-            return (nil, nil)
+            return nil
         }
-        switch response.message {
-        case .offer(let offer)?: if let reply = handler?(offer) { send(.answer(reply)) }
-        case .subscribedQualityUpdate(let update)?: qualityHandler?(update)
-        default: break
-        }
+        if case .offer(let offer)? = response.message, let reply = handler?(offer) { send(.answer(reply)) }
     }
 
-    /// After `answerOffers`: dynacast updates for this publisher's tracks go to `handler`.
+    /// From now on (set-up included) dynacast updates for this publisher's tracks go to `handler`.
     func onQualityUpdate(_ handler: @escaping @Sendable (Livekit_SubscribedQualityUpdate) -> Void) {
         state.withLock { $0.qualityHandler = handler }
     }

@@ -24,18 +24,25 @@ enum MediaFiles {
     /// Above any VP8 frame a camera makes (a 4K keyframe is well under 1 MB).
     static let maxFrameSize = 4 << 20
 
+    /// The file's bytes, at most `maxFileSize` of them: read through a handle, not by size, so a
+    /// FIFO or a device cannot make us read without end.
     static func read(_ path: String) throws(MediaFileError) -> [UInt8] {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        guard let size = attributes?[.size] as? Int else { throw .unreadable("\(path): cannot read") }
-        guard size <= maxFileSize else { throw .invalid("\(path): \(size) bytes, more than \(maxFileSize) (a loop is a few seconds)") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable("\(path): cannot read") }
-        return [UInt8](data)
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw .unreadable("\(path): cannot read") }
+        defer { try? handle.close() }
+        let data: Data?
+        do { data = try handle.read(upToCount: maxFileSize + 1) } catch { throw .unreadable("\(path): \(error.localizedDescription)") }
+        let bytes = [UInt8](data ?? Data())
+        guard bytes.count <= maxFileSize else { throw .invalid("\(path): more than \(maxFileSize) bytes (a loop is a few seconds)") }
+        return bytes
     }
 
     // MARK: IVF
 
     /// The frames of a VP8 IVF file (32-byte header "DKIF", then per frame a 12-byte header:
     /// 32-bit size, 64-bit timestamp, all little-endian). The loop must start with a keyframe.
+    /// The frame interval is the median timestamp step in the header's time base (bytes 16-23:
+    /// denominator, numerator; FFmpeg writes its stream time base there, e.g. 1/30 or 1/1000);
+    /// the size is the first keyframe's.
     static func vp8Layer(ivf bytes: [UInt8], name: String, rid: String?) throws(MediaFileError) -> EncodedMedia.VideoLayer {
         func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
         func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
@@ -43,27 +50,35 @@ enum MediaFiles {
         guard bytes[8..<12].elementsEqual("VP80".utf8) else {
             throw .invalid("\(name): codec \(String(decoding: bytes[8..<12], as: UTF8.self)), only VP80 is forwarded")
         }
-        let headerLength = u16(6), width = u16(12), height = u16(14), rate = u32(16), scale = u32(20)
+        let headerLength = u16(6), denominator = u32(16), numerator = u32(20)
         guard headerLength >= 32, headerLength <= bytes.count else { throw .invalid("\(name): bad IVF header length \(headerLength)") }
-        guard rate > 0, scale > 0, rate / scale <= 120, Double(rate) / Double(scale) >= 1 else {
-            throw .invalid("\(name): frame rate \(rate)/\(scale) is not between 1 and 120 fps")
-        }
+        guard denominator > 0, numerator > 0 else { throw .invalid("\(name): time base \(numerator)/\(denominator)") }
         var frames: [EncodedMedia.Frame] = []
+        var timestamps: [Int64] = []
+        var size: VP8KeyframeDimensions?
         var offset = headerLength
         while offset < bytes.count {
             guard offset + 12 <= bytes.count else { throw .invalid("\(name): truncated frame header at byte \(offset)") }
-            let size = u32(offset)
-            guard size > 0, size <= maxFrameSize else { throw .invalid("\(name): frame of \(size) bytes at byte \(offset)") }
-            guard offset + 12 + size <= bytes.count else { throw .invalid("\(name): truncated frame at byte \(offset)") }
-            let frame = Array(bytes[(offset + 12)..<(offset + 12 + size)])
+            let length = u32(offset)
+            guard length > 0, length <= maxFrameSize else { throw .invalid("\(name): frame of \(length) bytes at byte \(offset)") }
+            guard offset + 12 + length <= bytes.count else { throw .invalid("\(name): truncated frame at byte \(offset)") }
+            timestamps.append(Int64(u32(offset + 4)) | Int64(u32(offset + 8)) << 32)
+            let frame = Array(bytes[(offset + 12)..<(offset + 12 + length)])
             let isKeyframe = frame.withUnsafeBytes { (try? VP8PayloadHeader(parsing: $0))?.isKeyframe } ?? false
+            if isKeyframe && size == nil { size = frame.withUnsafeBytes { try? VP8KeyframeDimensions(parsingFrame: $0) } }
             frames.append(EncodedMedia.Frame(payloads: EncodedMedia.packetizeVP8(frame), isKeyframe: isKeyframe))
-            offset += 12 + size
+            offset += 12 + length
         }
         guard let first = frames.first else { throw .invalid("\(name): no frames") }
-        guard first.isKeyframe else { throw .invalid("\(name): the first frame is not a keyframe (the loop restarts there)") }
-        return EncodedMedia.VideoLayer(rid: rid, width: width, height: height, frames: frames,
-                                       frameInterval: Int64(1_000_000_000) * Int64(scale) / Int64(rate))
+        guard first.isKeyframe, let size else { throw .invalid("\(name): the first frame is not a keyframe (the loop restarts there)") }
+        let steps = zip(timestamps, timestamps.dropFirst()).map { $1 - $0 }.filter { $0 > 0 }.sorted()
+        let step = steps.isEmpty ? 1 : steps[steps.count / 2]
+        let interval = Double(step) * Double(numerator) / Double(denominator)
+        guard interval >= 1.0 / 120, interval <= 1 else {
+            throw .invalid("\(name): frames \(step) x \(numerator)/\(denominator) s apart, not between 1 and 120 fps")
+        }
+        return EncodedMedia.VideoLayer(rid: rid, width: size.width, height: size.height, frames: frames,
+                                       frameInterval: Int64((interval * 1e9).rounded()))
     }
 
     // MARK: Ogg Opus
@@ -88,6 +103,9 @@ enum MediaFiles {
         let audio = Array(packets.dropFirst(2))
         guard !audio.isEmpty else { throw .invalid("\(name): no audio packets") }
         for (index, packet) in audio.enumerated() {
+            guard packet.count <= EncodedMedia.maxPayload else {
+                throw .invalid("\(name): audio packet \(index) has \(packet.count) bytes, more than one RTP packet carries (\(EncodedMedia.maxPayload))")
+            }
             guard let duration = OpusTOC.packetDuration(of: packet) else { throw .invalid("\(name): audio packet \(index) is not valid Opus") }
             guard duration == 960 else {
                 throw .invalid("\(name): audio packet \(index) is \(Double(duration) / 48) ms; the load generator sends 20 ms packets")

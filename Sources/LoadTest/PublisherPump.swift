@@ -111,6 +111,9 @@ final class PublisherPump: @unchecked Sendable {
             stream.frame = (stream.frame + 1) % media.audio.count
         }
         for (index, payload) in payloads.enumerated() {
+            // Loaded media is checked against maxPayload; this keeps the copy below in bounds
+            // whatever happens (header up to 64 bytes, SRTP's tag after the payload).
+            guard payload.count <= buffer.count - 64 - 32 else { continue }
             let length = buffer.withUnsafeMutableBytes { b -> Int in
                 let headerLength = writeHeader(b, stream: stream, marker: stream.isVideo && index == payloads.count - 1)
                 payload.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: b[headerLength...]).copyMemory(from: $0) }

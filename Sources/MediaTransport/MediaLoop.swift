@@ -88,13 +88,27 @@ public final class MediaLoop: @unchecked Sendable {
         thread.name = "sb-media"
         thread.start()
         guard let priority = realtimePriority else { return nil }
-        for _ in 0..<200 where loopThread.load(ordering: .acquiring) == 0 { usleep(5_000) }
-        let id = loopThread.load(ordering: .acquiring)
-        guard id != 0 else { return "the media thread did not start within 1 s" }
+        for _ in 0..<200 where schedulingStatus.load(ordering: .acquiring) == Self.schedulingPending { usleep(5_000) }
+        let status = schedulingStatus.load(ordering: .acquiring)
+        if status == Self.schedulingPending { return "the media thread did not start within 1 s" }
+        return status == 0 ? nil : "SCHED_FIFO \(priority): \(String(cString: strerror(status))) (needs CAP_SYS_NICE or an RLIMIT_RTPRIO)"
+    }
+
+    private static let schedulingPending: Int32 = -1
+    /// 0 once the loop thread runs SCHED_FIFO, else the errno of the attempt.
+    private let schedulingStatus = Atomic<Int32>(-1)
+    /// Linux's SCHED_RESET_ON_FORK (sched(7)), not exported by Glibc's Swift module.
+    private static let resetOnFork: Int32 = 0x4000_0000
+
+    /// On the loop thread: SCHED_FIFO for this thread alone. Reset-on-fork, because threads are
+    /// created from whichever thread needs one (the concurrency pool grows from the thread that
+    /// queues work); none of them may inherit a real-time policy from this one.
+    private func applyRealtimePriority() {
+        guard let priority = realtimePriority else { return }
         var parameters = sched_param()
         parameters.sched_priority = priority
-        let status = pthread_setschedparam(pthread_t(id), SCHED_FIFO, &parameters)
-        return status == 0 ? nil : "SCHED_FIFO \(priority): \(String(cString: strerror(status))) (needs CAP_SYS_NICE or an RLIMIT_RTPRIO)"
+        let status = sched_setscheduler(0, SCHED_FIFO | Self.resetOnFork, &parameters) == 0 ? 0 : errno
+        schedulingStatus.store(status, ordering: .releasing)
     }
 
     /// Stops the loop and waits (bounded) for its thread to finish.
@@ -147,6 +161,7 @@ public final class MediaLoop: @unchecked Sendable {
         // Foundation's Thread.name does not reach the kernel here; name the thread for top -H and
         // /proc (at most 15 bytes).
         _ = sb_pthread_setname_np(pthread_self(), "sb-media")
+        applyRealtimePriority()
         loopThread.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
         var events = [epoll_event](repeating: epoll_event(), count: 8)
         var nextTick = ContinuousClock.now

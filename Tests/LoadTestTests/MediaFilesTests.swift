@@ -9,7 +9,9 @@ import XCTest
 /// interop tests use files FFmpeg wrote.
 final class MediaFilesTests: XCTestCase {
     /// An IVF file (32-byte header, 12-byte frame headers, little-endian) of `frames` VP8 frames.
-    private func ivf(width: Int = 320, height: Int = 180, rate: UInt32 = 25, frames: Int = 10, fourcc: String = "VP80") throws -> [UInt8] {
+    /// `timeBase` is the header's (numerator, denominator); frame i gets timestamp i * `step`.
+    private func ivf(width: Int = 320, height: Int = 180, rate: UInt32 = 25, frames: Int = 10, fourcc: String = "VP80",
+                     timeBase: (Int, Int)? = nil, step: Int = 1, headerSize: (Int, Int)? = nil) throws -> [UInt8] {
         let encoder = try VP8Encoder(width: width, height: height, fps: Int(rate), targetBitrateKbps: 300, keyframeInterval: 100,
                                      errorResilient: true, cpuUsed: -8)
         var seed: UInt32 = 1
@@ -19,9 +21,10 @@ final class MediaFilesTests: XCTestCase {
             encoded += try encoder.encode(i420: picture, forceKeyframe: index == 0).map(\.data)
         }
         func le(_ value: Int, _ count: Int) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
-        var out = Array("DKIF".utf8) + le(0, 2) + le(32, 2) + Array(fourcc.utf8) + le(width, 2) + le(height, 2)
-        out += le(Int(rate), 4) + le(1, 4) + le(encoded.count, 4) + le(0, 4)
-        for (index, frame) in encoded.enumerated() { out += le(frame.count, 4) + le(index, 8) + frame }
+        let (numerator, denominator) = timeBase ?? (1, Int(rate))
+        var out = Array("DKIF".utf8) + le(0, 2) + le(32, 2) + Array(fourcc.utf8) + le(headerSize?.0 ?? width, 2) + le(headerSize?.1 ?? height, 2)
+        out += le(denominator, 4) + le(numerator, 4) + le(encoded.count, 4) + le(0, 4)
+        for (index, frame) in encoded.enumerated() { out += le(frame.count, 4) + le(index * step, 8) + frame }
         return out
     }
 
@@ -34,6 +37,15 @@ final class MediaFilesTests: XCTestCase {
         XCTAssertFalse(layer.frames[1].isKeyframe)
         XCTAssertEqual(layer.frameInterval, 40_000_000, "25 fps from the IVF time base")
         XCTAssertEqual(layer.timestampStep, 3600)
+        // FFmpeg remuxing from WebM writes a 1/1000 time base with millisecond timestamps.
+        let milliseconds = try MediaFiles.vp8Layer(ivf: try ivf(rate: 30, timeBase: (1, 1000), step: 33), name: "ms.ivf", rid: nil)
+        XCTAssertEqual(milliseconds.frameInterval, 33_000_000)
+        XCTAssertEqual(milliseconds.timestampStep, 2970)
+        let thirty = try MediaFiles.vp8Layer(ivf: try ivf(rate: 30), name: "30.ivf", rid: nil)
+        XCTAssertEqual(thirty.timestampStep, 3000, "rounded, not truncated: 1/30 s is 3000 ticks of 90 kHz")
+        // The size is the keyframe's, whatever the header says.
+        let mislabelled = try MediaFiles.vp8Layer(ivf: try ivf(headerSize: (1920, 1080)), name: "m.ivf", rid: nil)
+        XCTAssertEqual([mislabelled.width, mislabelled.height], [320, 180])
         XCTAssertTrue(layer.frames.allSatisfy { $0.payloads.allSatisfy { $0.count <= EncodedMedia.maxPayload } })
     }
 
@@ -52,7 +64,8 @@ final class MediaFilesTests: XCTestCase {
         XCTAssertTrue(reason(Array(good.prefix(32))).contains("no frames"))
         var zeroRate = good
         zeroRate[16] = 0
-        XCTAssertTrue(reason(zeroRate).contains("frame rate"))
+        XCTAssertTrue(reason(zeroRate).contains("time base"), reason(zeroRate))
+        XCTAssertTrue(reason(try ivf(timeBase: (1, 1000), step: 1)).contains("not between 1 and 120 fps"), "1 ms apart")
         var huge = good
         huge[32 + 3] = 0x7F // a 2 GB frame
         XCTAssertTrue(reason(huge).contains("frame of"))
@@ -63,13 +76,19 @@ final class MediaFilesTests: XCTestCase {
     }
 
     /// An Ogg Opus file written by the recorder's writer, of `packets` packets of `milliseconds`.
-    private func ogg(packets: Int = 25, milliseconds: Int = 20) throws -> [UInt8] {
+    private func ogg(packets: Int = 25, milliseconds: Int = 20, bitrate: Int = 32_000) throws -> [UInt8] {
         let sink = MemorySink()
         let writer = try OggOpusWriter(sink: sink, configuration: .init(head: try OpusHead(channels: 2)))
-        let encoder = try OpusEncoder(channels: 2, application: .audio, bitrate: 32_000)
+        let encoder = try OpusEncoder(channels: 2, application: .audio, bitrate: bitrate)
         let samples = 48 * milliseconds
+        var seed: UInt32 = 7
         for _ in 0..<packets {
-            let packet = try encoder.encode(pcm: [Int16](repeating: 100, count: samples * 2))
+            // Noise, so that a high bitrate really makes large packets.
+            let pcm = (0..<(samples * 2)).map { _ -> Int16 in
+                seed = seed &* 1_664_525 &+ 1_013_904_223
+                return Int16(truncatingIfNeeded: seed >> 16)
+            }
+            let packet = try encoder.encode(pcm: pcm)
             _ = try packet.withUnsafeBytes { try writer.write(packet: $0) }
         }
         _ = try writer.finish()
@@ -97,6 +116,8 @@ final class MediaFilesTests: XCTestCase {
         let text = Array(String(repeating: "not an ogg file ", count: 4).utf8)
         XCTAssertTrue(reason(text).contains("OggS"), reason(text))
         XCTAssertTrue(reason(try ogg(milliseconds: 10)).contains("10.0 ms"), "the pump sends one packet per 20 ms")
+        let large = reason(try ogg(packets: 3, bitrate: 510_000))
+        XCTAssertTrue(large.contains("more than one RTP packet carries"), large)
         XCTAssertTrue(reason(Array(good.prefix(0))).contains("not Ogg Opus"))
     }
 
@@ -117,11 +138,22 @@ final class MediaFilesTests: XCTestCase {
         XCTAssertEqual(media.videoLayers.map(\.rid), ["q", "h", "f"])
         XCTAssertEqual(media.videoLayers.map(\.width), [160, 320, 640])
         XCTAssertEqual(media.audio.count, 25)
-        XCTAssertThrowsError(try EncodedMedia.load(videoFiles: [f, h, q], audioFile: nil, simulcast: true, videoBitrateKbps: 1500))
-        XCTAssertThrowsError(try EncodedMedia.load(videoFiles: [q, h], audioFile: nil, simulcast: true, videoBitrateKbps: 1500))
-        XCTAssertThrowsError(try EncodedMedia.load(videoFiles: [q, h], audioFile: nil, simulcast: false, videoBitrateKbps: 1500))
-        XCTAssertThrowsError(try EncodedMedia.load(videoFiles: [directory.appendingPathComponent("missing.ivf").path], audioFile: nil,
-                                                   simulcast: false, videoBitrateKbps: 1500))
+        func refusal(_ files: [String], simulcast: Bool) -> String {
+            do {
+                _ = try EncodedMedia.load(videoFiles: files, audioFile: audio, simulcast: simulcast, videoBitrateKbps: 1500)
+                return "accepted"
+            } catch { return "\(error)" }
+        }
+        XCTAssertTrue(refusal([f, h, q], simulcast: true).contains("must grow in size"), refusal([f, h, q], simulcast: true))
+        XCTAssertTrue(refusal([q, h], simulcast: true).contains("three --video-file"))
+        XCTAssertTrue(refusal([q, h], simulcast: false).contains("give one --video-file"))
+        XCTAssertTrue(refusal([directory.appendingPathComponent("missing.ivf").path], simulcast: false).contains("cannot read"))
+        let oversized = directory.appendingPathComponent("big.ivf")
+        FileManager.default.createFile(atPath: oversized.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: oversized)
+        try handle.truncate(atOffset: UInt64(MediaFiles.maxFileSize + 1))
+        try handle.close()
+        XCTAssertTrue(refusal([oversized.path], simulcast: false).contains("more than"), refusal([oversized.path], simulcast: false))
         let withAudioOnly = try EncodedMedia.load(videoFiles: [], audioFile: audio, simulcast: false, videoBitrateKbps: 300)
         XCTAssertEqual(withAudioOnly.videoLayers.count, 1, "the synthetic picture, with the file's audio")
         XCTAssertEqual(withAudioOnly.audio.count, 25)

@@ -118,6 +118,19 @@ final class TransportServerTests: XCTestCase {
             XCTAssertEqual(started.values.map(\.policy), [Int(SCHED_FIFO)])
             XCTAssertEqual(after.filter { started[$0.key] == nil && $0.value.policy == Int(SCHED_FIFO) }.count, 0,
                            "no other thread is real-time: \(after)")
+            // A thread created by the media thread (as the concurrency pool grows from whichever
+            // thread queues work) does not inherit the real-time policy.
+            let childPolicy = Mutex<Int32>(-2)
+            let done = DispatchSemaphore(value: 0)
+            server.loop.executeAndWait {
+                XCTAssertEqual(sched_getscheduler(0), SCHED_FIFO | 0x4000_0000, "work runs on the real-time thread, reset-on-fork")
+                Thread {
+                    childPolicy.withLock { $0 = sched_getscheduler(0) }
+                    done.signal()
+                }.start()
+            }
+            XCTAssertEqual(done.wait(timeout: .now() + 5), .success)
+            XCTAssertEqual(childPolicy.withLock { $0 }, SCHED_OTHER, "SCHED_RESET_ON_FORK")
         }
         let normal = try TransportServer(configuration: TransportConfiguration(bindAddresses: ["127.0.0.1"], udpPort: 0))
         XCTAssertNil(normal.start())

@@ -44,7 +44,7 @@ def test_loadtest_simulcast_viewers_get_the_top_layer(start_server, tmp_path, pr
                           "--json", str(report_path)], capture_output=True, text=True, timeout=120)
     print(run.stdout[-3000:], run.stderr[-2000:])
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    assert re.search(r"q 160x90 \d+ kbit/s, h 320x180 \d+ kbit/s, f 640x360 \d+ kbit/s", run.stdout), run.stdout[:500]
+    assert re.search(r"q 160x90 30 fps \d+ kbit/s, h 320x180 30 fps \d+ kbit/s, f 640x360 30 fps \d+ kbit/s", run.stdout), run.stdout[:500]
     report = json.loads(report_path.read_text())
     assert report["viewers"] == 3 and report["viewersWithAllMedia"] == 3
     assert report["videoSizes"] == {"640x360": 3}, report["videoSizes"]
@@ -190,7 +190,7 @@ async def watch_and_switch(server, load):
 def test_aiortc_viewer_picks_a_layer_and_dynacast_pauses_the_rest(start_server, tmp_path):
     server = start_server()
     load = LoadProcess(["--url", server.url, "--protocol", "livekit", "--room", "dynacast", "--publishers", "1",
-                        "--subscribers", "0", "--simulcast", "--duration", "70s", "--warmup", "0s"])
+                        "--subscribers", "0", "--simulcast", "--duration", "120s", "--warmup", "0s"])
     try:
         load.wait_for(r"publishers connected: 1/1", 30)
         asyncio.run(asyncio.wait_for(watch_and_switch(server, load), 90))
