@@ -194,7 +194,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
         ], swiftSettings: strict),
-        .testTarget(name: "SwitchboardServerTests", dependencies: ["SwitchboardServer", "SDP", "MediaTransport"], swiftSettings: strict),
+        .testTarget(name: "SwitchboardServerTests", dependencies: ["SwitchboardServer", "SDP", "MediaTransport", "SFU"], swiftSettings: strict),
         .testTarget(name: "LiveKitProtocolTests", dependencies: ["LiveKitProtocol"], swiftSettings: strict),
         .testTarget(name: "AccessTokensTests", dependencies: ["AccessTokens"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),

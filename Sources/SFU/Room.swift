@@ -164,6 +164,7 @@ public actor Room {
         join.pingInterval = context.pingInterval
         join.pingTimeout = context.pingTimeout
         join.fastPublish = false
+        join.iceServers = context.iceServers.map(\.protobuf)
         _ = participant.send(.join(join))
 
         if participant.autoSubscribe && participant.permission.canSubscribe && httpSession == nil {
@@ -189,6 +190,7 @@ public actor Room {
         participant.lastSeen = Date()
         var reconnect = Livekit_ReconnectResponse()
         reconnect.serverInfo = context.serverInfo
+        reconnect.iceServers = context.iceServers.map(\.protobuf)
         _ = participant.send(.reconnect(reconnect))
         negotiateSubscriber(participant, force: true, restart: true)
         logger.info("participant resumed", metadata: ["participant": "\(participant.identity)"])

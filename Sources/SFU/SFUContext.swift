@@ -47,6 +47,8 @@ public struct SFUContext: Sendable {
     public var speakerUpdateInterval: Duration = .milliseconds(200)
     /// Connection-quality window (LiveKit updates about every 2 s... 5 s).
     public var qualityUpdateInterval: Duration = .seconds(2)
+    /// STUN/TURN servers for clients (JoinResponse, ReconnectResponse, WHIP/WHEP Link headers).
+    public var iceServers: [ICEServer] = []
     /// The most any subscriber's bandwidth estimate or probe may reach (bit/s).
     public var maxSubscriberBitrate: Int64 = 8_000_000
     /// Participants per quality level, as of the last window (for /metrics).

@@ -1,4 +1,5 @@
 import Foundation
+import SFU
 import SRTP
 import Yams
 
@@ -132,6 +133,18 @@ public enum ConfigurationFile {
                     switch sub {
                     case "udp_port": config.udpPort = try port(v, name)
                     case "node_ip": config.nodeIPs = try strings(v, name)
+                    case "stun_servers":
+                        let urls = try strings(v, name).map { entry throws(ConfigurationError) -> String in
+                            guard let (host, port) = hostPort(entry) else {
+                                throw .invalid(key: name, reason: "expected host:port, got \(entry)")
+                            }
+                            return "stun:\(host):\(port)"
+                        }
+                        config.iceServers.removeAll { $0.urls.allSatisfy { $0.hasPrefix("stun:") } }
+                        if !urls.isEmpty { config.iceServers.insert(ICEServer(urls: urls), at: 0) }
+                    case "turn_servers":
+                        config.iceServers.removeAll { $0.urls.contains { !$0.hasPrefix("stun:") } }
+                        config.iceServers += try turnServers(v, name)
                     case "max_subscriber_bitrate":
                         // Bits per second: no estimate, probe or allocation toward one subscriber goes above it.
                         guard let s = v.string, let n = Int64(s), (100_000...1_000_000_000).contains(n) else {
@@ -163,6 +176,46 @@ public enum ConfigurationFile {
                 throw .unknownKey(key)
             }
         }
+    }
+
+    /// `rtc.turn_servers`: livekit-server's list of {host, port, protocol: udp|tcp|tls, username, credential}.
+    private static func turnServers(_ node: Node, _ key: String) throws(ConfigurationError) -> [ICEServer] {
+        guard let list = node.sequence else { throw .invalid(key: key, reason: "expected a list of {host, port, protocol, username, credential}") }
+        var servers: [ICEServer] = []
+        for (index, item) in list.enumerated() {
+            let itemKey = "\(key)[\(index)]"
+            var host = "", port: UInt16 = 3478, transport = ICEServer.TURNTransport.udp, username = "", credential = ""
+            try section(item, itemKey) { field, value throws(ConfigurationError) in
+                switch field {
+                case "host": host = try string(value, "\(itemKey).host")
+                case "port": port = try Self.port(value, "\(itemKey).port")
+                case "protocol":
+                    let text = try string(value, "\(itemKey).protocol")
+                    guard let t = ICEServer.TURNTransport(rawValue: text.lowercased()) else {
+                        throw .invalid(key: "\(itemKey).protocol", reason: "expected udp, tcp or tls")
+                    }
+                    transport = t
+                case "username": username = try string(value, "\(itemKey).username")
+                case "credential": credential = try string(value, "\(itemKey).credential")
+                default: throw .unknownKey("\(itemKey).\(field)")
+                }
+            }
+            guard !host.isEmpty, ICEServer.isPlain(host), port > 0 else { throw .invalid(key: "\(itemKey).host", reason: "expected a host name or address") }
+            for (field, text) in [("username", username), ("credential", credential)] where !text.isEmpty && !ICEServer.isPlain(text) {
+                throw .invalid(key: "\(itemKey).\(field)", reason: "visible ASCII without quotes, backslashes or angle brackets")
+            }
+            servers.append(.turn(host: host.contains(":") ? "[\(host)]" : host, port: port, transport: transport,
+                                 username: username, credential: credential))
+        }
+        return servers
+    }
+
+    /// "host:port" or "[v6]:port".
+    private static func hostPort(_ entry: String) -> (String, UInt16)? {
+        guard let colon = entry.lastIndex(of: ":"), let port = UInt16(entry[entry.index(after: colon)...]), port > 0 else { return nil }
+        let host = String(entry[..<colon])
+        guard !host.isEmpty, ICEServer.isPlain(host) else { return nil }
+        return (host, port)
     }
 
     private static func section(_ node: Node, _ key: String,

@@ -1,4 +1,5 @@
 import Foundation
+import SFU
 import SRTP
 
 /// Everything `switchboard serve` runs with. Built from defaults, then the config file, then
@@ -31,6 +32,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var speakerUpdateIntervalMilliseconds = 200
     /// `rtc.max_subscriber_bitrate`: the cap of each subscriber's bandwidth estimate and probes.
     public var maxSubscriberBitrate: Int64 = 8_000_000
+    /// `rtc.stun_servers` (one entry with every URL) and `rtc.turn_servers`, for clients.
+    public var iceServers: [ICEServer] = []
     public var maxParticipants: UInt32 = 0
     /// `room.auto_record`: record every publishing participant (one WebM per participant).
     public var autoRecord = false

@@ -78,6 +78,7 @@ public final class SwitchboardServer: Sendable {
         context.chatAttachmentsDirectory = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("chat").path
         context.speakerUpdateInterval = .milliseconds(configuration.speakerUpdateIntervalMilliseconds)
         context.maxSubscriberBitrate = configuration.maxSubscriberBitrate
+        context.iceServers = configuration.iceServers
         context.autoRecorderFactory = egress
         context.events = roomEvents
         rooms = RoomManager(context: context)
@@ -86,7 +87,7 @@ public final class SwitchboardServer: Sendable {
         rtc = RTCService(rooms: rooms, admission: JoinAdmission(verifier: verifier), limiter: joinLimiter,
                          refresher: TokenRefresher(keys: configuration.keys), logger: logger)
         httpSessions = HTTPSessionEndpoint(rooms: rooms, admission: JoinAdmission(verifier: verifier), limiter: joinLimiter,
-                                           logger: logger)
+                                           logger: logger, iceServers: configuration.iceServers)
         roomService = RoomServiceAPI(rooms: rooms, verifier: verifier, logger: logger)
         chatService = ChatServiceAPI(rooms: rooms, verifier: verifier, logger: logger)
         qualityService = QualityServiceAPI(rooms: rooms, verifier: verifier, logger: logger)

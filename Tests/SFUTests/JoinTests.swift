@@ -61,6 +61,30 @@ final class JoinTests: SFUTestCase {
         try await alice.inbox.expectNothing()
     }
 
+    func testJoinResponseCarriesTheConfiguredICEServers() async throws {
+        let plain = try await join("plain")
+        XCTAssertTrue(plain.joinResponse.iceServers.isEmpty, "ICE-lite on a reachable address needs none")
+        await manager.stop()
+        context.iceServers = [ICEServer(urls: ["stun:stun.example.net:3478"]),
+                              .turn(host: "turn.example.net", port: 443, transport: .tls, username: "user", credential: "secret")]
+        manager = RoomManager(context: context)
+        let alice = try await join("alice")
+        XCTAssertEqual(alice.joinResponse.iceServers.map(\.urls), [["stun:stun.example.net:3478"], ["turns:turn.example.net:443?transport=tcp"]])
+        XCTAssertEqual(alice.joinResponse.iceServers.map(\.username), ["", "user"])
+        XCTAssertEqual(alice.joinResponse.iceServers.map(\.credential), ["", "secret"])
+    }
+
+    func testICEServerLinkHeaders() {
+        // RFC 9725 §4.6.
+        XCTAssertEqual(ICEServer(urls: ["stun:a.example:3478"]).linkHeaderValues, ["<stun:a.example:3478>; rel=\"ice-server\""])
+        XCTAssertEqual(ICEServer.turn(host: "t.example", port: 3478, transport: .udp, username: "u", credential: "p").linkHeaderValues,
+                       ["<turn:t.example:3478?transport=udp>; rel=\"ice-server\"; username=\"u\"; credential=\"p\"; credential-type=\"password\""])
+        XCTAssertEqual(ICEServer.turn(host: "t.example", port: 3478, transport: .tcp, username: "", credential: "").urls,
+                       ["turn:t.example:3478?transport=tcp"])
+        XCTAssertTrue(ICEServer.isPlain("user-1@example"))
+        for bad in ["a b", "a\"b", "a\\b", "<a>", "é", ""] where !bad.isEmpty { XCTAssertFalse(ICEServer.isPlain(bad), bad) }
+    }
+
     func testDefaultGrantPermissions() async throws {
         let bob = try await join("bob")
         let permission = bob.joinResponse.participant.permission

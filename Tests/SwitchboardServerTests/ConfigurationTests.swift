@@ -1,3 +1,4 @@
+import SFU
 import XCTest
 @testable import SwitchboardServer
 
@@ -71,6 +72,41 @@ final class ConfigurationTests: XCTestCase {
         for bad in ["1000", "fast", "-5"] {
             XCTAssertThrowsError(try ConfigurationFile.apply(yaml: "rtc:\n  max_subscriber_bitrate: \(bad)\n", to: &config)) {
                 XCTAssertTrue("\($0)".contains("rtc.max_subscriber_bitrate"), "\($0)")
+            }
+        }
+    }
+
+    func testICEServerSettings() throws {
+        var config = ServerConfiguration()
+        XCTAssertEqual(config.iceServers, [])
+        try ConfigurationFile.apply(yaml: """
+            rtc:
+              stun_servers: [stun.example.net:3478, "[2001:db8::1]:19302"]
+              turn_servers:
+                - host: turn.example.net
+                  port: 443
+                  protocol: tls
+                  username: user
+                  credential: secret
+                - host: 203.0.113.5
+            """, to: &config)
+        XCTAssertEqual(config.iceServers, [
+            ICEServer(urls: ["stun:stun.example.net:3478", "stun:[2001:db8::1]:19302"]),
+            ICEServer(urls: ["turns:turn.example.net:443?transport=tcp"], username: "user", credential: "secret"),
+            ICEServer(urls: ["turn:203.0.113.5:3478?transport=udp"]),
+        ])
+        let bad: [(String, String)] = [
+            ("rtc:\n  stun_servers: [stun.example.net]\n", "rtc.stun_servers"),
+            ("rtc:\n  turn_servers: [{host: t.example, protocol: sctp}]\n", "rtc.turn_servers[0].protocol"),
+            ("rtc:\n  turn_servers: [{port: 3478}]\n", "rtc.turn_servers[0].host"),
+            ("rtc:\n  turn_servers: [{host: t.example, credential: 'a\"b'}]\n", "rtc.turn_servers[0].credential"),
+            ("rtc:\n  turn_servers: [{host: t.example, secret: x}]\n", "rtc.turn_servers[0].secret"),
+            ("rtc:\n  turn_servers: t.example\n", "rtc.turn_servers"),
+        ]
+        for (yaml, key) in bad {
+            var fresh = ServerConfiguration()
+            XCTAssertThrowsError(try ConfigurationFile.apply(yaml: yaml, to: &fresh), yaml) {
+                XCTAssertTrue("\($0)".contains(key), "\($0) should name \(key)")
             }
         }
     }

@@ -7,6 +7,9 @@ generator run as `make test` runs it.
   publisher is an ordinary participant. Trickle and ICE-restart PATCHes (ETag / If-Match), DELETE,
   and what is refused (no token, wrong grant, wrong content type, unparsable SDP, nothing to view,
   another participant's token on a session).
+- test_ice_servers_reach_clients: `rtc.stun_servers` / `rtc.turn_servers` from the config reach a
+  LiveKit client in the JoinResponse's ice_servers and a WHIP client as `Link: <...>;
+  rel="ice-server"` headers on the 201 (RFC 9725 §4.6), TURN credentials included.
 - test_loadtest_one_to_ten[whip|livekit]: `switchboard loadtest` publishes real VP8/Opus to 1 room
   and 10 viewers for 10 s, negotiated over WHIP/WHEP and over LiveKit signalling (/rtc); it must
   exit 0 (every viewer got every track until the end, loss < 1%), latency is measured end to end
@@ -198,6 +201,42 @@ def test_aiortc_whip_publisher_reaches_whep_and_livekit_viewers(start_server):
         asyncio.run(asyncio.wait_for(whip_scenario(server), 90))
     assert errors.count == 0, f"{errors.count} decode failures"
     assert server.log_contains(r"whip session started")
+
+
+async def ice_server_scenario(server):
+    raw = RawParticipant(server.http_port, "joiner", room=ROOM)
+    try:
+        join = await raw.connect()
+        servers = [(list(s.urls), s.username, s.credential) for s in join.ice_servers]
+    finally:
+        await raw.close()
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    try:
+        pc.addTrack(PatternVideo())
+        await pc.setLocalDescription(await pc.createOffer())
+        request = urllib.request.Request(f"{server.url}/whip/{ROOM}", data=pc.localDescription.sdp.encode(), method="POST",
+                                         headers={"Authorization": f"Bearer {make_token('whip-ice', room=ROOM, can_publish=True)}",
+                                                  "Content-Type": "application/sdp"})
+        response = await asyncio.to_thread(urllib.request.urlopen, request, timeout=10)
+        assert response.status == 201
+        links = response.headers.get_all("Link")
+        response.read()
+    finally:
+        await pc.close()
+    return servers, links
+
+
+def test_ice_servers_reach_clients(start_server, tmp_path):
+    # Nothing listens on these: the clients here only read them (aiortc is given no ICE servers).
+    config = tmp_path / "config.yaml"
+    config.write_text("rtc:\n  stun_servers: [127.0.0.1:9]\n  turn_servers:\n"
+                      "    - {host: 127.0.0.1, port: 9, protocol: udp, username: lkuser, credential: lkpass}\n")
+    server = start_server("--config", str(config))
+    servers, links = asyncio.run(asyncio.wait_for(ice_server_scenario(server), 60))
+    assert servers == [(["stun:127.0.0.1:9"], "", ""), (["turn:127.0.0.1:9?transport=udp"], "lkuser", "lkpass")], servers
+    assert links == ['<stun:127.0.0.1:9>; rel="ice-server"',
+                     '<turn:127.0.0.1:9?transport=udp>; rel="ice-server"; username="lkuser"; credential="lkpass"; '
+                     'credential-type="password"'], links
 
 
 @pytest.mark.parametrize("protocol", ["whip", "livekit"])
