@@ -204,7 +204,7 @@ public enum ConfigurationFile {
             for (field, text) in [("username", username), ("credential", credential)] where !text.isEmpty && !ICEServer.isPlain(text) {
                 throw .invalid(key: "\(itemKey).\(field)", reason: "visible ASCII without quotes, backslashes or angle brackets")
             }
-            servers.append(.turn(host: host.contains(":") ? "[\(host)]" : host, port: port, transport: transport,
+            servers.append(.turn(host: host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host, port: port, transport: transport,
                                  username: username, credential: credential))
         }
         return servers
@@ -214,7 +214,8 @@ public enum ConfigurationFile {
     private static func hostPort(_ entry: String) -> (String, UInt16)? {
         guard let colon = entry.lastIndex(of: ":"), let port = UInt16(entry[entry.index(after: colon)...]), port > 0 else { return nil }
         let host = String(entry[..<colon])
-        guard !host.isEmpty, ICEServer.isPlain(host) else { return nil }
+        // An IPv6 address needs its brackets, or its last group would read as the port.
+        guard !host.isEmpty, ICEServer.isPlain(host), !host.contains(":") || (host.hasPrefix("[") && host.hasSuffix("]")) else { return nil }
         return (host, port)
     }
 

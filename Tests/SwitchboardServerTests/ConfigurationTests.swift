@@ -89,14 +89,19 @@ final class ConfigurationTests: XCTestCase {
                   username: user
                   credential: secret
                 - host: 203.0.113.5
+                - {host: "2001:db8::2", port: 3478, protocol: tcp}
+                - {host: "[2001:db8::3]", port: 3478}
             """, to: &config)
         XCTAssertEqual(config.iceServers, [
             ICEServer(urls: ["stun:stun.example.net:3478", "stun:[2001:db8::1]:19302"]),
             ICEServer(urls: ["turns:turn.example.net:443?transport=tcp"], username: "user", credential: "secret"),
             ICEServer(urls: ["turn:203.0.113.5:3478?transport=udp"]),
+            ICEServer(urls: ["turn:[2001:db8::2]:3478?transport=tcp"]),
+            ICEServer(urls: ["turn:[2001:db8::3]:3478?transport=udp"]),
         ])
         let bad: [(String, String)] = [
             ("rtc:\n  stun_servers: [stun.example.net]\n", "rtc.stun_servers"),
+            ("rtc:\n  stun_servers: [\"2001:db8::1:3478\"]\n", "rtc.stun_servers"),
             ("rtc:\n  turn_servers: [{host: t.example, protocol: sctp}]\n", "rtc.turn_servers[0].protocol"),
             ("rtc:\n  turn_servers: [{port: 3478}]\n", "rtc.turn_servers[0].host"),
             ("rtc:\n  turn_servers: [{host: t.example, credential: 'a\"b'}]\n", "rtc.turn_servers[0].credential"),
