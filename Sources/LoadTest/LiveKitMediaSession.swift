@@ -39,8 +39,9 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
     /// - Parameters: url: the server's `ws://host:port`; expectedTracks (viewer): wait for an
     ///   offer carrying this many tracks.
     ///   videoLayers (publisher): more than one is simulcast, announced in the AddTrackRequest.
+    ///   layout (viewer): the size each video track is rendered at, sent as track settings.
     init(url: String, token: String, publish: (audio: Bool, video: Bool)?, expectedTracks: Int,
-         certificate: DTLSCertificate, videoLayers: [EncodedMedia.VideoLayer] = []) async throws {
+         certificate: DTLSCertificate, videoLayers: [EncodedMedia.VideoLayer] = [], layout: ViewerLayout? = nil) async throws {
         let layerMask = LayerMask()
         enabledLayers = layerMask
         let query = "access_token=\(token)&protocol=16&sdk=swift&auto_subscribe=\(publish == nil ? 1 : 0)&adaptive_stream=0"
@@ -72,8 +73,19 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
                 incoming = [:]
                 connection.answerOffers(nil)
             } else {
-                (peer, incoming) = try await Self.subscribe(expecting: expectedTracks, on: connection, ice: ice, certificate: certificate)
+                let videoTracks: [String]
+                (peer, incoming, videoTracks) = try await Self.subscribe(expecting: expectedTracks, on: connection, ice: ice,
+                                                                         certificate: certificate)
                 outgoing = []
+                if let layout {
+                    for (trackSid, size) in zip(videoTracks, layout.sizes(count: videoTracks.count)) {
+                        var settings = Livekit_UpdateTrackSettings()
+                        settings.trackSids = [trackSid]
+                        settings.width = UInt32(size.width)
+                        settings.height = UInt32(size.height)
+                        connection.send(.trackSetting(settings))
+                    }
+                }
             }
         } catch {
             await connection.close()
@@ -130,10 +142,12 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
         return (peer, try ClientOffer.accepted(outgoing, answer: answer.sdp))
     }
 
+    /// Returns the peer, the announced SSRCs, and the video track sids in offer order.
     private static func subscribe(expecting tracks: Int, on connection: SignalConnection, ice: ICECredentials,
-                                  certificate: DTLSCertificate) async throws -> (LoadPeer, [UInt32: Bool]) {
+                                  certificate: DTLSCertificate) async throws -> (LoadPeer, [UInt32: Bool], [String]) {
         var peer: LoadPeer?
         var incoming: [UInt32: Bool] = [:]
+        var videoTracks: [String] = []
         let deadline = Date().addingTimeInterval(15)
         while incoming.count < tracks || peer == nil {
             let remaining = deadline.timeIntervalSinceNow
@@ -145,6 +159,8 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
             let (answer, description) = try Self.answer(offer, ice: ice, certificate: certificate)
             connection.send(.answer(answer))
             incoming = Self.announcedStreams(description)
+            videoTracks = description.media.filter { $0.kind == .video && $0.port != 0 && $0.direction.sends }
+                .compactMap { $0.msids.first?.trackID }
             if peer == nil {
                 let (server, serverICE, fingerprint, _) = try HTTPMediaSession.parseAnswer(offer.sdp)
                 let candidate = try LoadPeer(server: server, serverFingerprint: fingerprint, certificate: certificate, ice: ice)
@@ -162,7 +178,7 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
                 return nil
             }
         }
-        return (peer!, incoming)
+        return (peer!, incoming, videoTracks)
     }
 
     /// Our answer to a subscriber offer: receive Opus and VP8, keep abs-capture-time, refuse the

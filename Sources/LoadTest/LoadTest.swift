@@ -29,6 +29,8 @@ public struct LoadTestOptions: Sendable {
     /// Pre-encoded media to publish instead of the synthetic picture: VP8 IVF files (one, or three
     /// with `simulcast`, lowest first) and an Ogg Opus file of 20 ms packets.
     public var videoFiles: [String] = []
+    /// LiveKit viewers ask for each video track at the size this layout shows it (nil: full size).
+    public var layout: ViewerLayout?
     public var audioFile: String?
     /// The run fails (exit status 1) above this loss fraction.
     public var maxLoss = 0.01
@@ -154,7 +156,7 @@ public enum LoadTest {
                     case .livekit:
                         session = try await LiveKitMediaSession(url: webSocketURL(options.url), token: token, publish: nil,
                                                                 expectedTracks: options.audioTracksPerRoom + options.videoTracksPerRoom,
-                                                                certificate: certificate)
+                                                                certificate: certificate, layout: options.layout)
                     }
                     viewers.append((room, identity, session))
                 } catch {
@@ -257,7 +259,7 @@ public enum LoadTest {
     static func summaryLines(_ r: LoadTestReport, options: LoadTestOptions) -> [String] {
         func ms(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "-" }
         var lines = ["",
-                     "summary (\(options.signalling.rawValue)): \(r.rooms) room(s), \(r.publishers) publisher(s), \(r.viewers) viewer(s), \(String(format: "%.1f", r.seconds)) s measured",
+                     "summary (\(options.signalling.rawValue)\(options.layout.map { ", layout \($0)" } ?? "")): \(r.rooms) room(s), \(r.publishers) publisher(s), \(r.viewers) viewer(s), \(String(format: "%.1f", r.seconds)) s measured",
                      "kind    streams   packets      lost    loss %   Mbit/s (all viewers)"]
         for (name, kind) in [("audio", r.audio), ("video", r.video)] where kind.streams > 0 {
             lines.append(name.padded(7) + String(format: " %7d %9d %9d %8.3f   %8.2f", kind.streams, kind.packets, kind.lost,

@@ -24,6 +24,8 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(name: .customLong("video-bitrate"), help: "VP8 target in kbit/s.") var videoBitrate = 1500
     @Flag(help: "Video publishers send three simulcast layers (q 160x90, h 320x180, f 640x360 at --video-bitrate).")
     var simulcast = false
+    @Option(help: "LiveKit viewers render video as: speaker (the first track 1280x720, the rest 320x180) or NxN (a grid in 1280x720); each track is asked for at that size, so the server picks its simulcast layer.")
+    var layout: String?
     @Option(name: .customLong("video-file"),
             help: "Publish this VP8 IVF file in a loop instead of the synthetic picture (with --simulcast: three, lowest layer first).")
     var videoFiles: [String] = []
@@ -56,6 +58,11 @@ struct LoadTestCommand: AsyncParsableCommand {
         options.warmup = warm
         options.videoBitrateKbps = videoBitrate
         options.simulcast = simulcast
+        if let layout {
+            guard let parsed = ViewerLayout(layout) else { throw ValidationError("--layout \(layout): expected speaker, 3x3, 4x4, 5x5 (any NxN up to 10x10)") }
+            guard protocolChoice == .livekit else { throw ValidationError("--layout needs --protocol livekit (WHEP has no way to ask for a size)") }
+            options.layout = parsed
+        }
         options.videoFiles = videoFiles
         options.audioFile = audioFile
         options.maxLoss = maxLoss / 100

@@ -122,4 +122,14 @@ final class LoadTestPartsTests: XCTestCase {
         XCTAssertNil(declined.filter(\.isVideo).first?.rid)
         XCTAssertEqual(declined.filter { !$0.isVideo }.count, 1)
     }
+
+    func testViewerLayouts() {
+        XCTAssertEqual(ViewerLayout("speaker"), .speaker)
+        XCTAssertEqual(ViewerLayout("3x3"), .grid(3))
+        XCTAssertEqual(ViewerLayout("10x10"), .grid(10))
+        for bad in ["", "3x4", "0x0", "11x11", "grid", "x3"] { XCTAssertNil(ViewerLayout(bad), bad) }
+        XCTAssertEqual(ViewerLayout.speaker.sizes(count: 3).map { [$0.width, $0.height] }, [[1280, 720], [320, 180], [320, 180]])
+        XCTAssertEqual(ViewerLayout.grid(4).sizes(count: 2).map { [$0.width, $0.height] }, [[320, 180], [320, 180]])
+        XCTAssertEqual(ViewerLayout.grid(3).description, "3x3")
+    }
 }

@@ -5,6 +5,9 @@ viewer the layer it can use.
 - test_loadtest_simulcast_viewers_get_the_top_layer[whip|livekit]: 1 simulcast publisher -> 3
   viewers for 8 s, over WHIP/WHEP and over LiveKit signalling. The run passes (loss < 1%, every
   viewer got every track until the end) and every viewer's video is 640x360 at its last keyframe.
+- test_loadtest_speaker_layout: 3 simulcast publishers, 2 LiveKit viewers in the speaker layout
+  (the first track at 1280x720, the others as 320x180 thumbnails, sent as UpdateTrackSettings):
+  each viewer gets the first publisher's f layer (640x360) and the others' h layer (320x180).
 - test_loadtest_publishes_ffmpeg_encoded_files: the layers and the audio come from files FFmpeg
   wrote (PyAV: libvpx into IVF, libopus into Ogg, 20 ms packets) instead of the load generator's
   own encoders; the run passes and the viewers get the f file's 640x360.
@@ -49,6 +52,25 @@ def test_loadtest_simulcast_viewers_get_the_top_layer(start_server, tmp_path, pr
     assert report["viewers"] == 3 and report["viewersWithAllMedia"] == 3
     assert report["videoSizes"] == {"640x360": 3}, report["videoSizes"]
     assert report["video"]["packets"] > 3 * 8 * 100, report["video"]  # the top layer's rate, not q's ~30 pkt/s
+
+
+def test_loadtest_speaker_layout(start_server, tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("limits:\n  join_burst: 100\n  joins_per_second: 20\n")
+    server = start_server("--config", str(config))
+    report_path = tmp_path / "report.json"
+    run = subprocess.run([BINARY, "loadtest", "--url", server.url, "--protocol", "livekit", "--room", "speaker",
+                          "--video-publishers", "3", "--subscribers", "2", "--simulcast", "--layout", "speaker",
+                          "--duration", "6s", "--warmup", "4s", "--json", str(report_path)], capture_output=True, text=True, timeout=120)
+    print(run.stdout[-3000:], run.stderr[-2000:])
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    report = json.loads(report_path.read_text())
+    assert report["viewersWithAllMedia"] == 2
+    assert report["videoSizes"] == {"640x360": 2, "320x180": 4}, report["videoSizes"]
+    assert all(sorted(v["videoSizes"]) == ["320x180", "320x180", "640x360"] for v in report["perViewer"]), report["perViewer"]
+    refused = subprocess.run([BINARY, "loadtest", "--url", server.url, "--publishers", "1", "--layout", "speaker"],
+                             capture_output=True, text=True, timeout=30)
+    assert refused.returncode != 0 and "--layout needs --protocol livekit" in refused.stderr, refused.stderr
 
 
 def write_ivf(path, width, height, kbps, frames=60):
