@@ -78,7 +78,11 @@ final class LiveKitMediaSession: MediaSession, @unchecked Sendable {
                                                                          certificate: certificate)
                 outgoing = []
                 if let layout {
-                    for (trackSid, size) in zip(videoTracks, layout.sizes(count: videoTracks.count)) {
+                    // Every viewer orders the tracks the same way (by publisher identity), so all
+                    // of them have the same speaker, as in a real call.
+                    let publisherOf = Dictionary(join.otherParticipants.flatMap { p in p.tracks.map { ($0.sid, p.identity) } }) { a, _ in a }
+                    let ordered = videoTracks.sorted { (publisherOf[$0] ?? "", $0) < (publisherOf[$1] ?? "", $1) }
+                    for (trackSid, size) in zip(ordered, layout.sizes(count: ordered.count)) {
                         var settings = Livekit_UpdateTrackSettings()
                         settings.trackSids = [trackSid]
                         settings.width = UInt32(size.width)

@@ -2,8 +2,8 @@
 /// the server the size it renders each track at (UpdateTrackSettings width/height), so the
 /// server forwards each the smallest simulcast layer that fills it. The window is 1280x720.
 public enum ViewerLayout: Sendable, Equatable, CustomStringConvertible {
-    /// The first video track of the server's subscriber offer fills the window; the rest are
-    /// 320x180 thumbnails.
+    /// The first video track (by publisher identity, the same for every viewer) fills the
+    /// window; the rest are 320x180 thumbnails.
     case speaker
     /// An n x n grid: every track in a tile of 1/n of the window.
     case grid(Int)
@@ -28,7 +28,7 @@ public enum ViewerLayout: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The size each of `count` video tracks is rendered at, in the order of the offer's sections.
+    /// The size each of `count` video tracks is rendered at, in the order the viewer sorted them.
     func sizes(count: Int) -> [(width: Int, height: Int)] {
         switch self {
         case .speaker:

@@ -6,8 +6,9 @@ viewer the layer it can use.
   viewers for 8 s, over WHIP/WHEP and over LiveKit signalling. The run passes (loss < 1%, every
   viewer got every track until the end) and every viewer's video is 640x360 at its last keyframe.
 - test_loadtest_speaker_layout: 3 simulcast publishers, 2 LiveKit viewers in the speaker layout
-  (the first track at 1280x720, the others as 320x180 thumbnails, sent as UpdateTrackSettings):
-  each viewer gets the first publisher's f layer (640x360) and the others' h layer (320x180).
+  (the first publisher's track at 1280x720, the others as 320x180 thumbnails, sent as
+  UpdateTrackSettings): each viewer gets one f layer (640x360) and two h layers (320x180), and
+  dynacast stops the f layer of the two publishers nobody watches full size.
 - test_loadtest_publishes_ffmpeg_encoded_files: the layers and the audio come from files FFmpeg
   wrote (PyAV: libvpx into IVF, libopus into Ogg, 20 ms packets) instead of the load generator's
   own encoders; the run passes and the viewers get the f file's 640x360.
@@ -68,6 +69,10 @@ def test_loadtest_speaker_layout(start_server, tmp_path):
     assert report["viewersWithAllMedia"] == 2
     assert report["videoSizes"] == {"640x360": 2, "320x180": 4}, report["videoSizes"]
     assert all(sorted(v["videoSizes"]) == ["320x180", "320x180", "640x360"] for v in report["perViewer"]), report["perViewer"]
+    # Both viewers have the same speaker, so dynacast turns off the f layer of the other two
+    # publishers: ~270 + 2 x ~90 pkt/s (two different speakers: ~635; no dynacast: ~810).
+    rates = [int(m.group(1)) for m in re.finditer(r"^\s*\d+s\s+sent\s+(\d+) pkt/s", run.stdout, re.M)]
+    assert len(rates) >= 5 and max(rates[-3:]) < 550, rates  # two speakers would be ~635
     refused = subprocess.run([BINARY, "loadtest", "--url", server.url, "--publishers", "1", "--layout", "speaker"],
                              capture_output=True, text=True, timeout=30)
     assert refused.returncode != 0 and "--layout needs --protocol livekit" in refused.stderr, refused.stderr
