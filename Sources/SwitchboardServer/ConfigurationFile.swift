@@ -134,17 +134,13 @@ public enum ConfigurationFile {
                     case "udp_port": config.udpPort = try port(v, name)
                     case "node_ip": config.nodeIPs = try strings(v, name)
                     case "stun_servers":
-                        let urls = try strings(v, name).map { entry throws(ConfigurationError) -> String in
+                        config.stunURLs = try strings(v, name).map { entry throws(ConfigurationError) -> String in
                             guard let (host, port) = hostPort(entry) else {
                                 throw .invalid(key: name, reason: "expected host:port, got \(entry)")
                             }
                             return "stun:\(host):\(port)"
                         }
-                        config.iceServers.removeAll { $0.urls.allSatisfy { $0.hasPrefix("stun:") } }
-                        if !urls.isEmpty { config.iceServers.insert(ICEServer(urls: urls), at: 0) }
-                    case "turn_servers":
-                        config.iceServers.removeAll { $0.urls.contains { !$0.hasPrefix("stun:") } }
-                        config.iceServers += try turnServers(v, name)
+                    case "turn_servers": config.turnServers = try turnServers(v, name)
                     case "max_subscriber_bitrate":
                         // Bits per second: no estimate, probe or allocation toward one subscriber goes above it.
                         guard let s = v.string, let n = Int64(s), (100_000...1_000_000_000).contains(n) else {

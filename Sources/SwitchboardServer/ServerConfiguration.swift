@@ -32,8 +32,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var speakerUpdateIntervalMilliseconds = 200
     /// `rtc.max_subscriber_bitrate`: the cap of each subscriber's bandwidth estimate and probes.
     public var maxSubscriberBitrate: Int64 = 8_000_000
-    /// `rtc.stun_servers` (one entry with every URL) and `rtc.turn_servers`, for clients.
-    public var iceServers: [ICEServer] = []
+    /// `rtc.stun_servers` as `stun:` URLs, and `rtc.turn_servers`.
+    public var stunURLs: [String] = []
+    public var turnServers: [ICEServer] = []
+    /// What clients are told: one entry with every STUN URL, then each TURN server.
+    public var iceServers: [ICEServer] { (stunURLs.isEmpty ? [] : [ICEServer(urls: stunURLs)]) + turnServers }
     public var maxParticipants: UInt32 = 0
     /// `room.auto_record`: record every publishing participant (one WebM per participant).
     public var autoRecord = false

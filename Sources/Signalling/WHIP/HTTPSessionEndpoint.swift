@@ -23,11 +23,12 @@ public struct HTTPSessionEndpoint: Sendable {
     /// SDP offers are a few kilobytes; this bounds what a client can make us buffer.
     static let maximumBodySize = 64 * 1024
 
-    /// Sent as `Link: <url>; rel="ice-server"` headers with every 201 (RFC 9725 §4.6).
-    public let iceServers: [ICEServer]
+    /// `Link: <url>; rel="ice-server"` values of the configured ICE servers, sent with every 201
+    /// (RFC 9725 §4.6); formatted once.
+    private let iceServerLinks: [String]
 
     public init(rooms: RoomManager, admission: JoinAdmission, limiter: JoinRateLimiter, logger: Logger, iceServers: [ICEServer] = []) {
-        self.iceServers = iceServers
+        iceServerLinks = iceServers.flatMap(\.linkHeaderValues)
         self.rooms = rooms
         self.admission = admission
         self.limiter = limiter
@@ -79,7 +80,7 @@ public struct HTTPSessionEndpoint: Sendable {
         headers[.location] = "/\(kind.rawValue)/\(percentEncoded(room))/\(answer.sessionID)"
         headers[.eTag] = answer.etag
         headers[.init("Accept-Patch")!] = "application/trickle-ice-sdpfrag"
-        for value in iceServers.flatMap(\.linkHeaderValues) { headers.append(.init(name: .init("Link")!, value: value)) }
+        for value in iceServerLinks { headers.append(.init(name: .init("Link")!, value: value)) }
         return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: answer.sdp)))
     }
 
