@@ -13,6 +13,16 @@ For each scenario both servers are started fresh and driven by the same
 - loss and viewer-measured latency from the load generator; RSS at the end.
 
     python3 Benchmarks/peers/compare.py [--sizes 10,100,500] [--meeting 10] [--seconds 15] [--realtime 10]
+        [--pacing 2.5] [--keyframe-interval 10s] [--repeat 1] [--pin]
+
+--pacing and --keyframe-interval go to the load generator: by default its publisher paces
+video like libwebrtc (2.5x the bitrate, 40 ms burst) and sends a keyframe every 10 s, as a
+camera behind a browser does; `--pacing 0 --keyframe-interval 2s` is the earlier, burstier load
+(each frame's packets back to back, a keyframe every 2 s).
+
+--pin runs each server alone on the last CPU and everything else (this script, the load
+generator, dumpcap) on the others: a per-core comparison, and the server never waits for a CPU
+the load generator holds. Without it the servers share every CPU with the load.
 
 --realtime N gives both servers SCHED_FIFO priority N: Switchboard's media thread through
 `rtc.realtime_priority`, every thread of the Pion process with `chrt -a -f -p N` (Go schedules
@@ -58,7 +68,7 @@ def rss_mb(pid):
 
 
 class Server:
-    def __init__(self, kind, binary, pion, work, realtime=0):
+    def __init__(self, kind, binary, pion, work, realtime=0, cpu=None):
         self.kind = kind
         self.http = free_port()
         self.udp = free_port(socket.SOCK_DGRAM)
@@ -72,7 +82,9 @@ class Server:
                    "--data-dir", os.path.join(work, f"data-{self.http}"), "--config", config, "--web-dir", ""]
         else:
             cmd = [pion, "-http", f"127.0.0.1:{self.http}", "-udp", f"127.0.0.1:{self.udp}"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # --pin: the server alone on one CPU (Go sizes GOMAXPROCS from the affinity it starts with).
+        pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=pin)
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -179,13 +191,14 @@ def percentile(values, q):
 
 def run(kind, args, scenario, work):
     publishers, viewers, bitrate = scenario["publishers"], scenario["viewers"], scenario["bitrate"]
-    server = Server(kind, args.binary, args.pion, work, args.realtime)
+    server = Server(kind, args.binary, args.pion, work, args.realtime, args.server_cpu)
     report_path = os.path.join(work, f"{kind}-{scenario['name']}.json")
     pcap = os.path.join(work, f"{kind}-{scenario['name']}.pcap")
     try:
         load = subprocess.Popen([args.binary, "loadtest", "--url", f"http://127.0.0.1:{server.http}", "--room", "bench",
                                  "--publishers", str(publishers), "--subscribers", str(viewers),
                                  "--duration", f"{args.seconds}s", "--warmup", "3s", "--video-bitrate", str(bitrate),
+                                 "--pacing", str(args.pacing), "--keyframe-interval", args.keyframe_interval,
                                  "--json", report_path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         marks, received, dump = [], [], None
         for line in load.stdout:
@@ -237,7 +250,20 @@ def main():
     parser.add_argument("--large-bitrate", type=int, default=300, help="VP8 kbit/s when N >= 500")
     parser.add_argument("--json", help="write all results here")
     parser.add_argument("--realtime", type=int, default=0, help="SCHED_FIFO priority for both servers (0: normal scheduling)")
+    parser.add_argument("--pacing", type=float, default=2.5,
+                        help="the load generator's publisher pacing factor, as libwebrtc's (0: each frame's packets back to back)")
+    parser.add_argument("--keyframe-interval", default="10s", help="the load generator's time between keyframes")
+    parser.add_argument("--repeat", type=int, default=1, help="run every scenario this many times (each server fresh each time)")
+    parser.add_argument("--pin", action="store_true",
+                        help="each server alone on the last CPU; the load generator and dumpcap on the others")
     args = parser.parse_args()
+    args.server_cpu = None
+    if args.pin:
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            sys.exit("--pin needs at least two CPUs")
+        args.server_cpu = cpus[-1]
+        os.sched_setaffinity(0, set(cpus[:-1]))  # this script, the load generator and dumpcap
     scenarios = [{"name": f"1->{n}", "publishers": 1, "viewers": n, "bitrate": args.bitrate if n < 500 else args.large_bitrate}
                  for n in map(int, args.sizes.split(",")) if n > 0]
     if args.meeting:
@@ -246,7 +272,9 @@ def main():
     work = tempfile.mkdtemp(prefix="switchboard-compare-")
     results = []
     print("scenario     server        viewers   fwd pkt/s  cpu us/pkt  added p50/p99 us   e2e p50/p99 ms  loss %   RSS MB")
-    for scenario in scenarios:
+    print(f"# load: pacing {args.pacing}, keyframe interval {args.keyframe_interval}, realtime {args.realtime or 'off'}, "
+          f"server CPU {'any' if args.server_cpu is None else args.server_cpu}", flush=True)
+    for scenario in [s for s in scenarios for _ in range(max(1, args.repeat))]:
         for kind in ("switchboard", "pion"):
             r = run(kind, args, scenario, work)
             results.append(r)

@@ -49,15 +49,16 @@ struct EncodedMedia: Sendable {
     /// `seconds` of 640x360 video at `videoBitrateKbps` (a keyframe every loop), and 1 s of Opus.
     /// `simulcast`: three layers (q 160x90, h 320x180, f 640x360 at `videoBitrateKbps`), each a
     /// loop of its own with the same frame timing.
-    static func make(videoBitrateKbps: Int = 1500, seconds: Int = 2, simulcast: Bool = false) throws -> EncodedMedia {
+    static func make(videoBitrateKbps: Int = 1500, seconds: Double = 2, simulcast: Bool = false) throws -> EncodedMedia {
         EncodedMedia(videoLayers: try makeVideo(videoBitrateKbps: videoBitrateKbps, seconds: seconds, simulcast: simulcast),
                      audio: try makeAudio())
     }
 
     /// The run's media: from files where given (one IVF per video layer, with simulcast three,
     /// lowest first, sent as q/h/f; an Ogg Opus file), the rest made here. Files are checked
-    /// before anything is encoded.
-    static func load(videoFiles: [String], audioFile: String?, simulcast: Bool, videoBitrateKbps: Int) throws -> EncodedMedia {
+    /// before anything is encoded. Made video loops `loopSeconds` long: one keyframe per loop.
+    static func load(videoFiles: [String], audioFile: String?, simulcast: Bool, videoBitrateKbps: Int,
+                     loopSeconds: Double = 2) throws -> EncodedMedia {
         var layers: [VideoLayer] = []
         if !videoFiles.isEmpty {
             guard videoFiles.count == (simulcast ? simulcastLayers.count : 1) else {
@@ -72,16 +73,17 @@ struct EncodedMedia: Sendable {
             }
         }
         let audio = try audioFile.map { try MediaFiles.opusPackets(ogg: MediaFiles.read($0), name: $0) } ?? makeAudio()
-        if layers.isEmpty { layers = try makeVideo(videoBitrateKbps: videoBitrateKbps, seconds: 2, simulcast: simulcast) }
+        if layers.isEmpty { layers = try makeVideo(videoBitrateKbps: videoBitrateKbps, seconds: loopSeconds, simulcast: simulcast) }
         return EncodedMedia(videoLayers: layers, audio: audio)
     }
 
-    private static func makeVideo(videoBitrateKbps: Int, seconds: Int, simulcast: Bool) throws -> [VideoLayer] {
+    private static func makeVideo(videoBitrateKbps: Int, seconds: Double, simulcast: Bool) throws -> [VideoLayer] {
+        let frames = max(1, Int((30 * seconds).rounded()))
         let plan: [(rid: String?, scale: Int, bitrateShare: Double)] = simulcast
             ? simulcastLayers.map { ($0.rid, $0.scale, $0.bitrateShare) } : [(nil, 1, 1)]
         return try plan.map { layer in
             try encodeVideo(rid: layer.rid, width: 640 / layer.scale, height: 360 / layer.scale,
-                            kbps: max(30, Int(Double(videoBitrateKbps) * layer.bitrateShare)), frames: 30 * seconds)
+                            kbps: max(30, Int(Double(videoBitrateKbps) * layer.bitrateShare)), frames: frames)
         }
     }
 
@@ -100,6 +102,11 @@ struct EncodedMedia: Sendable {
             audio.append(try opus.encode(pcm: pcm))
         }
         return audio
+    }
+
+    /// Measured bitrate of the Opus loop, in kbit/s (payload bytes only).
+    var measuredAudioKbps: Double {
+        audio.isEmpty ? 0 : Double(audio.reduce(0) { $0 + $1.count } * 8) / (Double(audio.count) * 0.02) / 1000
     }
 
     /// Measured bitrate of all video layers together, in kbit/s.

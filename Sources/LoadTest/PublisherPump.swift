@@ -4,9 +4,11 @@ import RTCP
 import Synchronization
 
 /// Sends every publisher's media at its real rate from one thread: each video stream a frame
-/// every 33 ms (its packets back to back, as an encoder emits them), each audio stream a packet
-/// every 20 ms. Every packet carries abs-capture-time with its send time, for the viewers'
-/// latency. A PLI or FIR from the server restarts that stream's loop at its keyframe.
+/// every 33 ms, each audio stream a packet every 20 ms. Video leaves through each publisher's
+/// `Pacer`, as libwebrtc's does (factor 0: a frame's packets back to back, as an encoder emits
+/// them); audio is not paced, as in libwebrtc. Every packet carries abs-capture-time with the
+/// time it left (so the viewers' latency is network and server, not the pacer's queue). A PLI
+/// or FIR from the server restarts that stream's loop at its keyframe.
 final class PublisherPump: @unchecked Sendable {
     private struct Stream {
         let session: Int
@@ -24,16 +26,31 @@ final class PublisherPump: @unchecked Sendable {
         var restartAtKeyframe = false
     }
 
+    /// A video packet waiting for its publisher's pacer.
+    private struct QueuedPacket {
+        let stream: Int
+        let payload: [UInt8]
+        let marker: Bool
+        let sequence: UInt16
+        let timestamp: UInt32
+    }
+
     private let sessions: [any MediaSession]
     private let media: EncodedMedia
     private var streams: [Stream] = []
+    /// Per session: its pacer and the video packets it holds back.
+    private var pacers: [Pacer] = []
+    private var queues: [[QueuedPacket]] = []
     private let running = Atomic<Bool>(true)
     let packetsSent = Atomic<Int>(0)
     let bytesSent = Atomic<Int>(0)
     let keyframeRequests = Atomic<Int>(0)
+    /// Most packets any publisher's pacer held at once (how far a keyframe was spread).
+    let pacerQueuePeak = Atomic<Int>(0)
     private var thread: LoopThread?
 
-    init(sessions: [any MediaSession], media: EncodedMedia) {
+    /// `pacingFactor`: each publisher paces at this multiple of what it sends (0: no pacing).
+    init(sessions: [any MediaSession], media: EncodedMedia, pacingFactor: Double = 0) {
         self.sessions = sessions
         self.media = media
         let start = monotonicNanoseconds()
@@ -41,11 +58,15 @@ final class PublisherPump: @unchecked Sendable {
             session.peer.setNonBlocking()
             // Publishers start spread over one frame interval, as independent cameras would.
             let offset = Int64.random(in: 0..<EncodedMedia.videoFrameInterval)
+            var bitsPerSecond = 0.0
             for stream in session.outgoing {
                 streams.append(Stream(session: index, ssrc: stream.ssrc, payloadType: stream.payloadType, isVideo: stream.isVideo,
                                       mid: Array((stream.mid ?? "").utf8), rid: Array((stream.rid ?? "").utf8),
                                       layer: stream.layer, nextDue: start + offset))
+                bitsPerSecond += 1000 * (stream.isVideo ? media.videoLayers[stream.layer].measuredKbps : media.measuredAudioKbps)
             }
+            pacers.append(Pacer(bitsPerSecond: bitsPerSecond, factor: pacingFactor, now: start))
+            queues.append([])
         }
     }
 
@@ -65,8 +86,12 @@ final class PublisherPump: @unchecked Sendable {
             let now = monotonicNanoseconds()
             var nextDue = now + 5_000_000
             for i in streams.indices {
-                while streams[i].nextDue <= now { send(&streams[i], buffer: &packet) }
+                while streams[i].nextDue <= now { emitFrame(i, buffer: &packet) }
                 nextDue = min(nextDue, streams[i].nextDue)
+            }
+            for session in queues.indices where !queues[session].isEmpty {
+                drainQueue(session, buffer: &packet)
+                if !queues[session].isEmpty { nextDue = min(nextDue, pacers[session].nextSendTime(now: monotonicNanoseconds())) }
             }
             if now - lastPoll > 20_000_000 {
                 lastPoll = now
@@ -85,10 +110,12 @@ final class PublisherPump: @unchecked Sendable {
         stream.isVideo ? media.videoLayers[stream.layer].frameInterval : EncodedMedia.audioFrameInterval
     }
 
-    /// One frame (video) or one packet (audio) of `stream`.
-    private func send(_ stream: inout Stream, buffer: inout [UInt8]) {
-        let peer = sessions[stream.session].peer
-        guard let srtp = peer.srtp else {
+    /// One frame (video) or one packet (audio) of stream `index`: audio leaves now, video goes
+    /// to its publisher's pacer (or leaves now, with pacing off).
+    private func emitFrame(_ index: Int, buffer: inout [UInt8]) {
+        var stream = streams[index]
+        defer { streams[index] = stream }
+        guard sessions[stream.session].peer.srtp != nil else {
             stream.nextDue += interval(of: stream)
             return
         }
@@ -110,33 +137,57 @@ final class PublisherPump: @unchecked Sendable {
             payloads = [media.audio[stream.frame % media.audio.count]]
             stream.frame = (stream.frame + 1) % media.audio.count
         }
-        for (index, payload) in payloads.enumerated() {
-            // Loaded media is checked against maxPayload; this keeps the copy below in bounds
-            // whatever happens (header up to 64 bytes, SRTP's tag after the payload).
-            guard payload.count <= buffer.count - 64 - 32 else { continue }
-            let length = buffer.withUnsafeMutableBytes { b -> Int in
-                let headerLength = writeHeader(b, stream: stream, marker: stream.isVideo && index == payloads.count - 1)
-                payload.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: b[headerLength...]).copyMemory(from: $0) }
-                return (try? srtp.outbound.protectRTP(b, length: headerLength + payload.count)) ?? 0
-            }
-            if length > 0 {
-                buffer.withUnsafeBytes { peer.send(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
-                packetsSent.add(1, ordering: .relaxed)
-                bytesSent.add(payload.count, ordering: .relaxed)
+        let paced = stream.isVideo && pacers[stream.session].isOn
+        for (k, payload) in payloads.enumerated() {
+            let queued = QueuedPacket(stream: index, payload: payload, marker: stream.isVideo && k == payloads.count - 1,
+                                      sequence: stream.sequence, timestamp: stream.timestamp)
+            if paced {
+                queues[stream.session].append(queued)
+            } else {
+                transmit(queued, stream: stream, buffer: &buffer)
             }
             stream.sequence &+= 1
         }
+        if paced { pacerQueuePeak.max(queues[stream.session].count, ordering: .relaxed) }
         stream.timestamp &+= stream.isVideo ? media.videoLayers[stream.layer].timestampStep : 960
         stream.nextDue += interval(of: stream)
     }
 
+    /// Sends what the session's pacer allows now, oldest first.
+    private func drainQueue(_ session: Int, buffer: inout [UInt8]) {
+        var sent = 0
+        while sent < queues[session].count, pacers[session].maySend(now: monotonicNanoseconds()) {
+            let packet = queues[session][sent]
+            transmit(packet, stream: streams[packet.stream], buffer: &buffer)
+            sent += 1
+        }
+        if sent > 0 { queues[session].removeFirst(sent) }
+    }
+
+    private func transmit(_ packet: QueuedPacket, stream: Stream, buffer: inout [UInt8]) {
+        let peer = sessions[stream.session].peer
+        // Loaded media is checked against maxPayload; this keeps the copy below in bounds
+        // whatever happens (header up to 64 bytes, SRTP's tag after the payload).
+        guard let srtp = peer.srtp, packet.payload.count <= buffer.count - 64 - 32 else { return }
+        let length = buffer.withUnsafeMutableBytes { b -> Int in
+            let headerLength = writeHeader(b, stream: stream, packet: packet)
+            packet.payload.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: b[headerLength...]).copyMemory(from: $0) }
+            return (try? srtp.outbound.protectRTP(b, length: headerLength + packet.payload.count)) ?? 0
+        }
+        guard length > 0 else { return }
+        buffer.withUnsafeBytes { peer.send(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+        pacers[stream.session].sent(bytes: length, now: monotonicNanoseconds())
+        packetsSent.add(1, ordering: .relaxed)
+        bytesSent.add(packet.payload.count, ordering: .relaxed)
+    }
+
     /// RTP header (RFC 3550 §5.1) with RFC 8285 one-byte extensions: abs-capture-time (the
     /// 64-bit NTP timestamp of now) and, for a simulcast layer, MID and RID. Returns its length.
-    private func writeHeader(_ b: UnsafeMutableRawBufferPointer, stream: Stream, marker: Bool) -> Int {
+    private func writeHeader(_ b: UnsafeMutableRawBufferPointer, stream: Stream, packet: QueuedPacket) -> Int {
         b[0] = 0x90 // version 2, extension
-        b[1] = stream.payloadType | (marker ? 0x80 : 0)
-        b.storeBytes(of: stream.sequence.bigEndian, toByteOffset: 2, as: UInt16.self)
-        b.storeBytes(of: stream.timestamp.bigEndian, toByteOffset: 4, as: UInt32.self)
+        b[1] = stream.payloadType | (packet.marker ? 0x80 : 0)
+        b.storeBytes(of: packet.sequence.bigEndian, toByteOffset: 2, as: UInt16.self)
+        b.storeBytes(of: packet.timestamp.bigEndian, toByteOffset: 4, as: UInt32.self)
         b.storeBytes(of: stream.ssrc.bigEndian, toByteOffset: 8, as: UInt32.self)
         b[12] = 0xBE; b[13] = 0xDE
         var offset = 16

@@ -22,6 +22,10 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(help: "Measured duration, e.g. 60s, 2m.") var duration = "60s"
     @Option(help: "Media flows this long before measuring, e.g. 3s.") var warmup = "3s"
     @Option(name: .customLong("video-bitrate"), help: "VP8 target in kbit/s.") var videoBitrate = 1500
+    @Option(name: .customLong("keyframe-interval"), help: "Time between keyframes of the synthetic video (its loop), e.g. 10s; keyframes asked for with PLI/FIR come on top.")
+    var keyframeInterval = "10s"
+    @Option(help: "Publishers pace video at this multiple of its bitrate with a 40 ms burst, as libwebrtc does (2.5); 0 sends each frame's packets back to back.")
+    var pacing = 2.5
     @Flag(help: "Video publishers send three simulcast layers (q 160x90, h 320x180, f 640x360 at --video-bitrate).")
     var simulcast = false
     @Option(help: "LiveKit viewers render video as: speaker (the first track 1280x720, the rest 320x180) or NxN (a grid in 1280x720); each track is asked for at that size, so the server picks its simulcast layer.")
@@ -44,6 +48,10 @@ struct LoadTestCommand: AsyncParsableCommand {
         guard let warm = parseDuration(warmup), warm >= 0 else { throw ValidationError("bad --warmup \(warmup)") }
         guard publishers + videoPublishers + audioPublishers > 0 else { throw ValidationError("nothing to publish: give --publishers") }
         guard rooms > 0 else { throw ValidationError("--rooms must be positive") }
+        guard let keyframeSeconds = parseDuration(keyframeInterval), keyframeSeconds >= 0.1, keyframeSeconds <= 60 else {
+            throw ValidationError("--keyframe-interval \(keyframeInterval): expected 0.1s to 60s")
+        }
+        guard pacing == 0 || (pacing >= 1 && pacing <= 100) else { throw ValidationError("--pacing \(pacing): expected 0 (off) or 1 to 100") }
         var options = LoadTestOptions()
         options.url = url
         options.apiKey = apiKey
@@ -57,6 +65,8 @@ struct LoadTestCommand: AsyncParsableCommand {
         options.duration = seconds
         options.warmup = warm
         options.videoBitrateKbps = videoBitrate
+        options.keyframeInterval = keyframeSeconds
+        options.pacingFactor = pacing
         options.simulcast = simulcast
         if let layout {
             guard let parsed = ViewerLayout(layout) else { throw ValidationError("--layout \(layout): expected speaker, 3x3, 4x4, 5x5 (any NxN up to 10x10)") }
