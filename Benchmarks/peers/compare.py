@@ -82,7 +82,9 @@ class Server:
                    "--data-dir", os.path.join(work, f"data-{self.http}"), "--config", config, "--web-dir", ""]
         else:
             cmd = [pion, "-http", f"127.0.0.1:{self.http}", "-udp", f"127.0.0.1:{self.udp}"]
-        # --pin: the server alone on one CPU (Go sizes GOMAXPROCS from the affinity it starts with).
+        # --pin: the server alone on one CPU. Go sizes GOMAXPROCS from the affinity it starts
+        # with (one thread runs goroutines); SwiftNIO counts online CPUs, so Switchboard still
+        # starts two event loops, on that one CPU.
         pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=pin)
         deadline = time.monotonic() + 20
@@ -189,11 +191,12 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run(kind, args, scenario, work):
+def run(kind, args, scenario, work, repeat=0):
     publishers, viewers, bitrate = scenario["publishers"], scenario["viewers"], scenario["bitrate"]
+    # One file pair per run: a repeat that fails must not be reported from the previous one's files.
+    report_path = os.path.join(work, f"{kind}-{scenario['name']}-{repeat}.json")
+    pcap = os.path.join(work, f"{kind}-{scenario['name']}-{repeat}.pcap")
     server = Server(kind, args.binary, args.pion, work, args.realtime, args.server_cpu)
-    report_path = os.path.join(work, f"{kind}-{scenario['name']}.json")
-    pcap = os.path.join(work, f"{kind}-{scenario['name']}.pcap")
     try:
         load = subprocess.Popen([args.binary, "loadtest", "--url", f"http://127.0.0.1:{server.http}", "--room", "bench",
                                  "--publishers", str(publishers), "--subscribers", str(viewers),
@@ -220,7 +223,7 @@ def run(kind, args, scenario, work):
         packets = sum(received[1:])
         latency = added_latency(pcap, server.udp) if dump is not None else []
         return {
-            "server": kind, "scenario": scenario["name"], "viewers_ok": f"{report['viewersWithAllMedia']}/{viewers * 1}",
+            "server": kind, "scenario": scenario["name"], "repeat": repeat, "viewers_ok": f"{report['viewersWithAllMedia']}/{viewers * 1}",
             "pkts": packets, "pkt_s": packets / max(1e-9, marks[-1][0] - marks[0][0]) if len(marks) > 1 else 0,
             "cpu_us_per_pkt": cpu / packets * 1e6 if packets else None, "cpu_s": cpu,
             "loss_pct": report["loss"] * 100 if "loss" in report else (
@@ -259,6 +262,8 @@ def main():
     args = parser.parse_args()
     args.server_cpu = None
     if args.pin:
+        if args.realtime:
+            sys.exit("--pin with --realtime would leave a server's other threads only what the real-time thread leaves of its one CPU")
         cpus = sorted(os.sched_getaffinity(0))
         if len(cpus) < 2:
             sys.exit("--pin needs at least two CPUs")
@@ -274,9 +279,9 @@ def main():
     print("scenario     server        viewers   fwd pkt/s  cpu us/pkt  added p50/p99 us   e2e p50/p99 ms  loss %   RSS MB")
     print(f"# load: pacing {args.pacing}, keyframe interval {args.keyframe_interval}, realtime {args.realtime or 'off'}, "
           f"server CPU {'any' if args.server_cpu is None else args.server_cpu}", flush=True)
-    for scenario in [s for s in scenarios for _ in range(max(1, args.repeat))]:
+    for scenario, repeat in [(s, k) for s in scenarios for k in range(max(1, args.repeat))]:
         for kind in ("switchboard", "pion"):
-            r = run(kind, args, scenario, work)
+            r = run(kind, args, scenario, work, repeat)
             results.append(r)
             print(f"{scenario['name']:<12} {kind:<12} {r['viewers_ok']:>8} {r['pkt_s']:>10.0f} {fmt(r['cpu_us_per_pkt'], '>11.2f')}"
                   f"  {fmt(r['added_p50_us'], '>7.0f')}/{fmt(r['added_p99_us'], '<8.0f')}"

@@ -104,11 +104,6 @@ struct EncodedMedia: Sendable {
         return audio
     }
 
-    /// Measured bitrate of the Opus loop, in kbit/s (payload bytes only).
-    var measuredAudioKbps: Double {
-        audio.isEmpty ? 0 : Double(audio.reduce(0) { $0 + $1.count } * 8) / (Double(audio.count) * 0.02) / 1000
-    }
-
     /// Measured bitrate of all video layers together, in kbit/s.
     var measuredVideoKbps: Double { videoLayers.reduce(0) { $0 + $1.measuredKbps } }
 

@@ -112,7 +112,8 @@ public enum LoadTest {
         let media = try EncodedMedia.load(videoFiles: options.videoFiles, audioFile: options.audioFile, simulcast: options.simulcast,
                                           videoBitrateKbps: options.videoBitrateKbps, loopSeconds: options.keyframeInterval)
         let layers = media.videoLayers.map {
-            String(format: "%@%dx%d %.0f fps %.0f kbit/s", $0.rid.map { "\($0) " } ?? "", $0.width, $0.height, $0.framesPerSecond, $0.measuredKbps)
+            String(format: "%@%dx%d %.0f fps %.0f kbit/s (keyframe %d packets)", $0.rid.map { "\($0) " } ?? "", $0.width, $0.height,
+                   $0.framesPerSecond, $0.measuredKbps, $0.frames.first?.payloads.count ?? 0)
         }
         say("media: VP8 \(layers.joined(separator: ", ")) over a \(media.videoLayers[0].frames.count)-frame loop; "
             + "Opus \(media.audio.count) packets of 20 ms")

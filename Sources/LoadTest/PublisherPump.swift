@@ -6,9 +6,10 @@ import Synchronization
 /// Sends every publisher's media at its real rate from one thread: each video stream a frame
 /// every 33 ms, each audio stream a packet every 20 ms. Video leaves through each publisher's
 /// `Pacer`, as libwebrtc's does (factor 0: a frame's packets back to back, as an encoder emits
-/// them); audio is not paced, as in libwebrtc. Every packet carries abs-capture-time with the
-/// time it left (so the viewers' latency is network and server, not the pacer's queue). A PLI
-/// or FIR from the server restarts that stream's loop at its keyframe.
+/// them); audio is neither paced nor charged to the pacer, as in libwebrtc by default, but its
+/// packets wake the pacer as they do there. Every packet carries abs-capture-time with the time
+/// it left (so the viewers' latency is network and server, not the pacer's queue). A PLI or FIR
+/// from the server restarts that stream's loop at its keyframe.
 final class PublisherPump: @unchecked Sendable {
     private struct Stream {
         let session: Int
@@ -63,7 +64,7 @@ final class PublisherPump: @unchecked Sendable {
                 streams.append(Stream(session: index, ssrc: stream.ssrc, payloadType: stream.payloadType, isVideo: stream.isVideo,
                                       mid: Array((stream.mid ?? "").utf8), rid: Array((stream.rid ?? "").utf8),
                                       layer: stream.layer, nextDue: start + offset))
-                bitsPerSecond += 1000 * (stream.isVideo ? media.videoLayers[stream.layer].measuredKbps : media.measuredAudioKbps)
+                if stream.isVideo { bitsPerSecond += 1000 * media.videoLayers[stream.layer].measuredKbps }
             }
             pacers.append(Pacer(bitsPerSecond: bitsPerSecond, factor: pacingFactor, now: start))
             queues.append([])
@@ -91,6 +92,8 @@ final class PublisherPump: @unchecked Sendable {
             }
             for session in queues.indices where !queues[session].isEmpty {
                 drainQueue(session, buffer: &packet)
+                // What the pacer holds back after it had its chance (how far a big frame is spread).
+                pacerQueuePeak.max(queues[session].count, ordering: .relaxed)
                 if !queues[session].isEmpty { nextDue = min(nextDue, pacers[session].nextSendTime(now: monotonicNanoseconds())) }
             }
             if now - lastPoll > 20_000_000 {
@@ -138,6 +141,7 @@ final class PublisherPump: @unchecked Sendable {
             stream.frame = (stream.frame + 1) % media.audio.count
         }
         let paced = stream.isVideo && pacers[stream.session].isOn
+        pacers[stream.session].wake(now: monotonicNanoseconds())
         for (k, payload) in payloads.enumerated() {
             let queued = QueuedPacket(stream: index, payload: payload, marker: stream.isVideo && k == payloads.count - 1,
                                       sequence: stream.sequence, timestamp: stream.timestamp)
@@ -148,7 +152,6 @@ final class PublisherPump: @unchecked Sendable {
             }
             stream.sequence &+= 1
         }
-        if paced { pacerQueuePeak.max(queues[stream.session].count, ordering: .relaxed) }
         stream.timestamp &+= stream.isVideo ? media.videoLayers[stream.layer].timestampStep : 960
         stream.nextDue += interval(of: stream)
     }
@@ -176,7 +179,7 @@ final class PublisherPump: @unchecked Sendable {
         }
         guard length > 0 else { return }
         buffer.withUnsafeBytes { peer.send(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
-        pacers[stream.session].sent(bytes: length, now: monotonicNanoseconds())
+        if stream.isVideo { pacers[stream.session].sent(bytes: length, now: monotonicNanoseconds()) }
         packetsSent.add(1, ordering: .relaxed)
         bytesSent.add(packet.payload.count, ordering: .relaxed)
     }
