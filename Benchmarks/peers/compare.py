@@ -37,12 +37,10 @@ import json
 import os
 import re
 import socket
-import statistics
 import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))

@@ -289,7 +289,7 @@ public enum LoadTest {
         }
         lines.append("viewers with media on every track: \(r.viewersWithAllMedia)/\(r.viewers); keyframe requests answered: \(r.keyframeRequests)")
         lines.append(options.pacingFactor > 0
-            ? "publishers paced video at \(String(format: "%.1f", options.pacingFactor))x its bitrate (40 ms burst); most packets one pacer held: \(r.pacerQueuePeak)"
+            ? "publishers paced video at \(String(format: "%.1f", options.pacingFactor))x its bitrate (\(Pacer.defaultBurstInterval / 1_000_000) ms burst); most packets one pacer held: \(r.pacerQueuePeak)"
             : "publishers did not pace: each frame's packets went back to back")
         for failure in r.failures { lines.append("failed: \(failure)") }
         lines.append(passed(r, options: options) ? "PASS: loss \(String(format: "%.3f", r.loss * 100)) % <= \(options.maxLoss * 100) %"
